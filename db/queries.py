@@ -1,0 +1,94 @@
+"""Aggregate queries the dashboard and reports need, as pandas DataFrames and typed summaries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant
+from engine.types import EMOTIONS
+
+LABEL_OF_COLUMN = dict(zip(PROBABILITY_COLUMNS, EMOTIONS))
+
+
+def observations_frame(session: Session, lesson_id: int, since: datetime | None = None,
+                       participant_id: int | None = None) -> pd.DataFrame:
+    """Observations of a lesson (optionally from `since`, or of one participant), oldest first."""
+    cols = [ObservationRow.ts, ObservationRow.participant_id, ObservationRow.track_id, ObservationRow.label,
+            ObservationRow.confidence, *(getattr(ObservationRow, c) for c in PROBABILITY_COLUMNS),
+            ObservationRow.model_name]
+    query = select(*cols).where(ObservationRow.session_id == lesson_id)
+    if since is not None:
+        query = query.where(ObservationRow.ts >= since)
+    if participant_id is not None:
+        query = query.where(ObservationRow.participant_id == participant_id)
+    rows = session.execute(query.order_by(ObservationRow.ts)).all()
+    frame = pd.DataFrame(rows, columns=[c.key for c in cols])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
+
+
+def emotion_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
+    """Class mood per time window: mean probability of each emotion over the window's observations.
+
+    Columns: window (start time), the seven labels (rows sum to 1), observations, participants.
+    Observations with no emotion (attention-only) count toward presence but not toward mood.
+    """
+    columns = ["window", *EMOTIONS, "observations", "participants"]
+    scored = frame.dropna(subset=[PROBABILITY_COLUMNS[0]]) if len(frame) else frame
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = scored.groupby(scored["ts"].dt.floor(window))
+    out = grouped[list(PROBABILITY_COLUMNS)].mean().rename(columns=LABEL_OF_COLUMN)
+    out["observations"] = grouped.size()
+    out["participants"] = grouped["participant_id"].nunique()
+    return out.reset_index(names="window")[columns]
+
+
+def participant_timeline(session: Session, lesson_id: int, participant_id: int) -> pd.DataFrame:
+    """One participant's observations with their dominant label, oldest first."""
+    return observations_frame(session, lesson_id, participant_id=participant_id)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What a lesson amounted to."""
+
+    lesson_id: int
+    title: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    observations: int
+    participants: int
+    first_observation: datetime | None
+    last_observation: datetime | None
+    mean_probabilities: dict[str, float]
+    dominant_shares: dict[str, float]  # share of observations whose top label is each emotion
+
+    @property
+    def dominant(self) -> str | None:
+        return max(self.mean_probabilities, key=self.mean_probabilities.__getitem__) if self.mean_probabilities else None
+
+
+def session_summary(session: Session, lesson_id: int) -> SessionSummary:
+    """Counts, time span and average class mood of one lesson."""
+    lesson = session.get(LessonSession, lesson_id)
+    if lesson is None:
+        raise LookupError(f"no lesson session with id {lesson_id}")
+    where = ObservationRow.session_id == lesson_id
+    n, first, last = session.execute(
+        select(func.count(ObservationRow.id), func.min(ObservationRow.ts), func.max(ObservationRow.ts)).where(where)
+    ).one()
+    means = session.execute(select(*(func.avg(getattr(ObservationRow, c)) for c in PROBABILITY_COLUMNS)).where(where)).one()
+    labels = dict(session.execute(select(ObservationRow.label, func.count()).where(where, ObservationRow.label.is_not(None))
+                                  .group_by(ObservationRow.label)).all())
+    scored = sum(labels.values())
+    participants = session.scalar(select(func.count(Participant.id)).where(Participant.session_id == lesson_id)) or 0
+    return SessionSummary(
+        lesson_id, lesson.title, lesson.started_at, lesson.ended_at, int(n), int(participants), first, last,
+        {label: float(m) for label, m in zip(EMOTIONS, means) if m is not None},
+        {label: labels.get(label, 0) / scored for label in EMOTIONS} if scored else {},
+    )

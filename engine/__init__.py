@@ -1,0 +1,1 @@
+"""Face detection, emotion classification, tracking and per-stream processing (no Streamlit, no database)."""

@@ -1,0 +1,88 @@
+"""One typed settings object, read from ENGAGE_* environment variables at the entry points only."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PRIVACY_MODES: tuple[str, ...] = ("aggregate", "per-student", "attention-only")
+DETECTORS: tuple[str, ...] = ("haar", "mtcnn")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the product, with the embedded defaults that run it out of the box."""
+
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: sqlite:///<data_dir>/engagement.db
+    models_dir: Path = Path("models")
+    model: str = ""  # empty: the model whose card says "default": true
+    runtime: str = ""  # empty: the runtime the card names (tflite or keras)
+    detector: str = "haar"
+    detect_width: int = 320  # streams detect faces on a copy this wide
+    analysis_interval: float = 1.0  # seconds between two analyses (and records) of one tracked face
+    inference_threads: int = 0  # 0: as many as the machine has cores
+    max_image_pixels: int = 50_000_000  # larger uploads are refused before decoding
+    privacy_mode: str = "aggregate"
+    min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
+    ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
+    video_width: int = 640
+    video_height: int = 480
+    video_fps: int = 15
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'engagement.db'}"
+
+    @property
+    def emotion_inference(self) -> bool:
+        """False in attention-only mode: no emotion classifier is loaded at all."""
+        return self.privacy_mode != "attention-only"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ENGAGE_<FIELD> variables (e.g. ENGAGE_DATABASE_URL); unset ones keep their default."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"ENGAGE_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw, getattr(cls(), f.name))
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.privacy_mode not in PRIVACY_MODES:
+            raise SettingsError(f"ENGAGE_PRIVACY_MODE must be one of {PRIVACY_MODES}, not {self.privacy_mode!r}")
+        if self.detector not in DETECTORS:
+            raise SettingsError(f"ENGAGE_DETECTOR must be one of {DETECTORS}, not {self.detector!r}")
+        if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1:
+            raise SettingsError("ENGAGE_ANALYSIS_INTERVAL must be > 0, ENGAGE_DETECT_WIDTH >= 64, ENGAGE_MIN_GROUP_SIZE >= 1")
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, Path):
+            return Path(raw)
+        if isinstance(default, bool):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            parsed = json.loads(raw)
+            if not isinstance(parsed, list) or not all(isinstance(s, dict) for s in parsed):
+                raise ValueError("expected a JSON list of objects")
+            return tuple(parsed)
+    except ValueError as exc:
+        raise SettingsError(f"ENGAGE_{name.upper()}={raw!r}: {exc}") from exc
+    return raw

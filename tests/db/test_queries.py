@@ -1,0 +1,79 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from db.lessons import add_participant, create_lesson
+from db.queries import emotion_shares, observations_frame, participant_timeline, session_summary
+from db.writer import ObservationWriter
+from engine.types import EMOTIONS
+from tests.db.conftest import make_observation
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def filled(db):  # type: ignore[no-untyped-def]
+    """Two students for 60 s: Ada happy throughout, Bob sad for 30 s then happy; plus one attention-only row."""
+    _, sessions = db
+    with sessions.begin() as s:
+        lesson = create_lesson(s, "Biology", start=True)
+        ada, bob = add_participant(s, lesson, "Ada", consent=True).id, add_participant(s, lesson, "Bob", consent=True).id
+        lesson_id = lesson.id
+    writer = ObservationWriter(sessions)
+    for second in range(60):
+        ts = T0 + timedelta(seconds=second)
+        writer.submit(lesson_id, ada, make_observation("Happy", ts))
+        writer.submit(lesson_id, bob, make_observation("Sad" if second < 30 else "Happy", ts, track_id=2))
+    writer.submit(lesson_id, ada, make_observation(ts=T0 + timedelta(seconds=61), emotion=False))
+    writer.close()
+    return sessions, lesson_id, ada, bob
+
+
+def test_emotion_shares_per_window(filled) -> None:  # type: ignore[no-untyped-def]
+    sessions, lesson_id, *_ = filled
+    with sessions() as s:
+        shares = emotion_shares(observations_frame(s, lesson_id), "30s")
+    assert list(shares.columns) == ["window", *EMOTIONS, "observations", "participants"]
+    assert len(shares) == 2  # the attention-only row carries no mood
+    first, second = shares.iloc[0], shares.iloc[1]
+    assert first["observations"] == 60 and first["participants"] == 2
+    assert first["Happy"] == pytest.approx((0.7 + 0.05) / 2) and first["Sad"] == pytest.approx((0.05 + 0.7) / 2)
+    assert second["Happy"] == pytest.approx(0.7)
+    assert shares[list(EMOTIONS)].sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
+
+
+def test_emotion_shares_of_nothing_is_empty_with_columns(db) -> None:  # type: ignore[no-untyped-def]
+    _, sessions = db
+    with sessions() as s:
+        assert emotion_shares(observations_frame(s, 999)).empty
+
+
+def test_observations_since(filled) -> None:  # type: ignore[no-untyped-def]
+    sessions, lesson_id, *_ = filled
+    with sessions() as s:
+        assert len(observations_frame(s, lesson_id, since=T0 + timedelta(seconds=50))) == 21
+
+
+def test_participant_timeline(filled) -> None:  # type: ignore[no-untyped-def]
+    sessions, lesson_id, _ada, bob = filled
+    with sessions() as s:
+        timeline = participant_timeline(s, lesson_id, bob)
+    assert len(timeline) == 60 and timeline["ts"].is_monotonic_increasing
+    assert list(timeline["label"][:30].unique()) == ["Sad"] and list(timeline["label"][30:].unique()) == ["Happy"]
+
+
+def test_session_summary(filled) -> None:  # type: ignore[no-untyped-def]
+    sessions, lesson_id, *_ = filled
+    with sessions() as s:
+        summary = session_summary(s, lesson_id)
+    assert summary.observations == 121 and summary.participants == 2
+    assert summary.dominant == "Happy"
+    assert summary.dominant_shares["Sad"] == pytest.approx(30 / 120)
+    assert sum(summary.mean_probabilities.values()) == pytest.approx(1.0)
+    assert summary.last_observation - summary.first_observation == timedelta(seconds=61)
+
+
+def test_summary_of_a_missing_lesson(db) -> None:  # type: ignore[no-untyped-def]
+    _, sessions = db
+    with sessions() as s, pytest.raises(LookupError):
+        session_summary(s, 42)

@@ -1,0 +1,85 @@
+import numpy as np
+
+from engine.stream import StreamProcessor
+from engine.types import Box, Observation
+from tests.conftest import FakeClassifier, FakeDetector
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def frame() -> np.ndarray:
+    return np.full((240, 320, 3), 128, np.uint8)
+
+
+def test_observations_follow_the_configured_rate_per_face(fake_classifier: FakeClassifier) -> None:
+    clock, seen = Clock(), []
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60), Box(200, 10, 60, 60)]), fake_classifier, seen.append,
+                           analysis_interval=1.0, clock=clock)
+    for i in range(50):  # 5 seconds at 10 fps
+        clock.t = i * 0.1
+        proc.process(frame())
+    per_track: dict[int, int] = {}
+    for obs in seen:
+        per_track[obs.track_id] = per_track.get(obs.track_id, 0) + 1
+    assert per_track == {1: 5, 2: 5}
+    assert fake_classifier.faces == 10 and fake_classifier.calls == 5  # both faces of a frame in one batch
+    assert all(isinstance(o, Observation) and o.prediction and o.prediction.label == "Happy" for o in seen)
+
+
+def test_overlay_draws_on_a_copy_and_can_be_hidden(fake_classifier: FakeClassifier) -> None:
+    original = frame()
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, min_hits=1)
+    out = proc.process(original)
+    assert not np.array_equal(out, original) and (original == 128).all()
+    proc.overlay = False
+    assert proc.process(original) is original
+
+
+def test_a_failing_sink_is_counted_and_never_raises(fake_classifier: FakeClassifier) -> None:
+    def broken(_obs: Observation) -> None:
+        raise RuntimeError("database down")
+
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, broken, min_hits=1)
+    proc.process(frame())
+    assert proc.stats.sink_errors == 1 and proc.stats.observations == 0
+
+
+def test_a_failing_frame_is_skipped_counted_and_returned_unchanged(fake_classifier: FakeClassifier) -> None:
+    class Exploding(FakeDetector):
+        def detect(self, image: np.ndarray):  # type: ignore[no-untyped-def]
+            raise ValueError("bad frame")
+
+    proc = StreamProcessor(Exploding([]), fake_classifier)
+    f = frame()
+    assert proc.process(f) is f
+    assert proc.stats.frame_errors == 1 and proc.stats.frames == 1
+
+
+def test_attention_only_records_presence_without_a_classifier() -> None:
+    seen: list[Observation] = []
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), None, seen.append)
+    proc.process(frame())
+    proc.process(frame())
+    assert len(seen) == 1 and seen[0].prediction is None and seen[0].model_name == "attention-only"
+
+
+def test_latest_results_carry_track_ids(fake_classifier: FakeClassifier) -> None:
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, min_hits=1)
+    proc.process(frame())
+    (result,) = proc.latest
+    assert result.track_id == 1 and result.prediction is not None
+
+
+def test_a_face_seen_in_one_frame_only_is_not_recorded(fake_classifier: FakeClassifier) -> None:
+    seen: list[Observation] = []
+    flicker = FakeDetector([[Box(10, 10, 60, 60)], [], [], []])
+    proc = StreamProcessor(flicker, fake_classifier, seen.append, min_hits=2)
+    for _ in range(4):
+        proc.process(frame())
+    assert seen == [] and fake_classifier.calls == 0

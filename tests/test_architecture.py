@@ -1,0 +1,48 @@
+"""The allowed dependency directions (ARCHITECTURE.md), checked by walking every module's imports."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+# part -> top-level packages it must never import
+FORBIDDEN = {
+    "engine": {"streamlit", "streamlit_webrtc", "db", "training", "dashboard", "settings", "sqlalchemy"},
+    "db": {"streamlit", "training", "dashboard", "tensorflow", "keras"},
+    "training": {"streamlit", "db", "dashboard"},
+}
+# Entry points may read settings and wire the recorder; they are not imported by the library code.
+ENTRY_POINTS = {"engine/analyze.py": {"db", "settings"}}
+
+
+def imported_packages(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("part", sorted(FORBIDDEN))
+def test_parts_import_only_what_they_may(part: str) -> None:
+    for path in sorted((REPO / part).rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        allowed = ENTRY_POINTS.get(rel, set())
+        bad = (imported_packages(path) & FORBIDDEN[part]) - allowed
+        assert not bad, f"{rel} imports {sorted(bad)}"
+
+
+def test_nothing_imports_the_dashboard() -> None:
+    for path in REPO.rglob("*.py"):
+        rel = path.relative_to(REPO).as_posix()
+        if rel.startswith(("dashboard/", "tests/", ".venv/")):
+            continue
+        assert "dashboard" not in imported_packages(path), rel
+
+
+def test_no_engine_module_imports_the_analyze_cli() -> None:
+    for path in (REPO / "engine").glob("*.py"):
+        assert "engine.analyze" not in path.read_text() or path.name == "analyze.py", path.name

@@ -1,0 +1,28 @@
+from pathlib import Path
+
+import pytest
+
+from settings import Settings, SettingsError
+
+
+def test_defaults_need_no_environment() -> None:
+    s = Settings.from_env({})
+    assert s.resolved_database_url == "sqlite:///data/engagement.db"
+    assert s.models_dir == Path("models") and s.detector == "haar" and s.emotion_inference
+
+
+def test_values_are_read_and_typed() -> None:
+    s = Settings.from_env({"ENGAGE_ANALYSIS_INTERVAL": "0.5", "ENGAGE_DETECT_WIDTH": "480",
+                           "ENGAGE_DATABASE_URL": "sqlite:///x.db", "ENGAGE_PRIVACY_MODE": "attention-only",
+                           "ENGAGE_ICE_SERVERS": '[{"urls": ["stun:stun.example.org:3478"]}]'})
+    assert s.analysis_interval == 0.5 and s.detect_width == 480 and s.resolved_database_url == "sqlite:///x.db"
+    assert not s.emotion_inference and s.ice_servers[0]["urls"] == ["stun:stun.example.org:3478"]
+
+
+@pytest.mark.parametrize("env", [
+    {"ENGAGE_DETECT_WIDTH": "wide"}, {"ENGAGE_PRIVACY_MODE": "spy"}, {"ENGAGE_DETECTOR": "yolo"},
+    {"ENGAGE_ICE_SERVERS": "{}"}, {"ENGAGE_ANALYSIS_INTERVAL": "0"},
+])
+def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match="ENGAGE_"):
+        Settings.from_env(env)

@@ -1,0 +1,84 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.card import read_card
+from engine.classifier import load_classifier
+from training.train import class_weights, main
+from training.zoo import ARCHITECTURES, backbone_layers, build, set_trainable_top
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_every_architecture_builds_and_trains_one_step(name: str) -> None:
+    import keras
+
+    size = ARCHITECTURES[name].default_input
+    model = build(name, size)
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    x = np.random.default_rng(0).random((4, size, size, 1), dtype=np.float32)
+    y = keras.utils.to_categorical([0, 1, 2, 3], 7)
+    loss = model.train_on_batch(x, y)
+    assert np.isfinite(loss) and model.output_shape == (None, 7)
+
+
+def test_inceptionv3_refuses_small_inputs() -> None:
+    with pytest.raises(ValueError, match="at least 75"):
+        build("inceptionv3", 48)
+
+
+def test_baselines_have_no_pretrained_weights() -> None:
+    with pytest.raises(ValueError, match="no pretrained backbone"):
+        build("cnn4", weights="imagenet")
+
+
+def test_cnn4_matches_the_published_size() -> None:
+    assert 4.0e6 < build("cnn4").count_params() < 5.0e6
+
+
+def test_fine_tuning_unfreezes_the_top_but_keeps_batch_norm_frozen() -> None:
+    import keras
+
+    backbone = backbone_layers(build("inceptionv3", 75))
+    assert backbone is not None
+    set_trainable_top(backbone, "mixed7")
+    bn = [layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert not any(layer.trainable for layer in bn)
+    assert backbone.get_layer("mixed9").trainable and not backbone.get_layer("mixed0").trainable
+
+
+def test_class_weights_lift_rare_classes() -> None:
+    labels = np.array([0] * 90 + [1] * 10)
+    w = class_weights(labels, 0.5)
+    assert w[1] == pytest.approx(3 * w[0]) and w[labels].mean() == pytest.approx(1.0)
+    assert class_weights(labels, 0.0)[labels].mean() == pytest.approx(1.0)
+
+
+def test_training_writes_a_loadable_model_folder_and_resumes(fer_csv: Path, tmp_path: Path) -> None:
+    common = ["--arch", "mini_xception", "--data", str(fer_csv), "--name", "unit", "--models-dir",
+              str(tmp_path / "models"), "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+              "--batch-size", "16", "--warmup-epochs", "0"]
+    assert main([*common, "--epochs", "1"]) == 0
+    state = json.loads((tmp_path / "runs" / "unit" / "state.json").read_text())
+    assert state["epoch"] == 1 and len(state["history"]) == 1
+    assert main([*common, "--epochs", "2"]) == 0  # resumes at epoch 2 from the checkpoint
+    state = json.loads((tmp_path / "runs" / "unit" / "state.json").read_text())
+    assert [h["epoch"] for h in state["history"]] == [1, 2]
+    folder = tmp_path / "models" / "unit"
+    card = read_card(folder)
+    assert card.architecture == "mini_xception" and card.files == {"keras": "model.keras", "tflite": "model.tflite"}
+    assert card.training["epochs_run"] == 2 and card.metrics["PublicTest"]["accuracy"] is not None
+    preds = load_classifier(folder).predict([np.zeros((48, 48), np.uint8)])
+    assert abs(sum(preds[0].probabilities) - 1) < 1e-6
+
+
+def test_unknown_architecture_exits_with_usage(fer_csv: Path) -> None:
+    with pytest.raises(SystemExit):
+        main(["--arch", "resnet9000", "--data", str(fer_csv)])
+
+
+def test_bad_dataset_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["--arch", "mini_xception", "--data", str(bad), "--runs-dir", str(tmp_path)]) == 2

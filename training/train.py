@@ -1,0 +1,302 @@
+"""Train an architecture from the zoo on FER2013, resumable, and write models/<name>/ with its card.
+
+python -m training.train --arch mini_xception --data ../shared/data/fer2013.csv.gz --name mini_xception
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.card import ModelCard, write_card
+from engine.preprocess import preprocess_faces
+from engine.types import EMOTIONS
+from training.data import DatasetError, Split, load_dataset
+
+log = logging.getLogger("training.train")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a run; stored in the checkpoint folder and the model card."""
+
+    arch: str
+    name: str
+    data: str
+    input_size: int
+    epochs: int = 60
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    warmup_epochs: int = 2
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    ferplus: str | None = None
+    ferplus_weight: float = 0.0  # share of the FER+ vote distribution mixed into each target
+    class_weight_power: float = 0.5  # 0: none, 1: inverse frequency; 0.5 lifts Disgust without wrecking accuracy
+    weights: str = "none"
+    head_epochs: int = 5  # transfer only: epochs with the backbone frozen
+    patience: int = 15
+    seed: int = 1337
+    max_train_samples: int = 0  # 0: all; small values are for tests
+
+
+def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
+    """Per-class weights (mean 1 over samples) proportional to frequency**-power."""
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    weights = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** power, 0.0)
+    return (weights / (weights[labels].mean() or 1.0)).astype(np.float32)
+
+
+def make_targets(split: Split, cfg: TrainConfig) -> np.ndarray:
+    """One-hot targets, optionally mixed with FER+ vote distributions where a row has votes."""
+    onehot = np.eye(len(EMOTIONS), dtype=np.float32)[split.labels]
+    if split.soft_labels is None or cfg.ferplus_weight <= 0:
+        return onehot
+    soft = np.where(np.isnan(split.soft_labels), onehot, split.soft_labels)
+    return (1 - cfg.ferplus_weight) * onehot + cfg.ferplus_weight * soft
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]:
+    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.splitlines()[0])
+    p.add_argument("--arch", required=True)
+    p.add_argument("--data", required=True, help="FER2013 CSV (.csv or .csv.gz) or a folder with train/ and test/")
+    p.add_argument("--name", help="model folder name under --models-dir (default: the architecture)")
+    p.add_argument("--models-dir", default="models")
+    p.add_argument("--runs-dir", default="runs", help="checkpoints and logs, one folder per --name")
+    p.add_argument("--cache-dir", default="data/cache")
+    p.add_argument("--input-size", type=int)
+    for name, kind in (("epochs", int), ("batch-size", int), ("lr", float), ("warmup-epochs", int),
+                       ("weight-decay", float), ("label-smoothing", float), ("ferplus-weight", float),
+                       ("class-weight-power", float), ("head-epochs", int), ("patience", int), ("seed", int),
+                       ("max-train-samples", int)):
+        p.add_argument(f"--{name}", type=kind)
+    p.add_argument("--optimizer", choices=("sgd", "adam"))
+    p.add_argument("--ferplus", help="fer2013new.csv, to mix FER+ vote distributions into the targets")
+    p.add_argument("--weights", default="none", help="imagenet | none | PATH (transfer architectures only)")
+    p.add_argument("--threads", type=int, default=0, help="TensorFlow CPU threads (0: all cores)")
+    p.add_argument("--default", action="store_true", help="mark the written card as the default model")
+    p.add_argument("--no-tflite", action="store_true", help="skip the quantised TFLite export")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    args = p.parse_args(argv)
+    from training.zoo import ARCHITECTURES
+
+    if args.arch not in ARCHITECTURES:
+        p.error(f"unknown architecture {args.arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
+    overrides = {k: v for k, v in vars(args).items() if v is not None and k in TrainConfig.__dataclass_fields__}
+    overrides.update(name=args.name or args.arch, input_size=args.input_size or ARCHITECTURES[args.arch].default_input)
+    return TrainConfig(**overrides), args
+
+
+def build_datasets(splits: dict[str, Split], cfg: TrainConfig):  # type: ignore[no-untyped-def]
+    """tf.data pipelines: augmented, weighted training batches and plain validation batches."""
+    import keras
+    import tensorflow as tf
+
+    train = splits["Training"]
+    if cfg.max_train_samples:
+        train = Split(train.name, train.images[: cfg.max_train_samples], train.labels[: cfg.max_train_samples],
+                      None if train.soft_labels is None else train.soft_labels[: cfg.max_train_samples])
+    x_train = preprocess_faces(train.images, cfg.input_size)
+    weights = class_weights(train.labels, cfg.class_weight_power)[train.labels]
+    augment = keras.Sequential([
+        keras.layers.RandomFlip("horizontal"),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest"),
+        keras.layers.RandomRotation(0.05, fill_mode="nearest"),
+        keras.layers.RandomZoom(0.1, fill_mode="nearest"),
+        keras.layers.RandomBrightness(0.2, value_range=(0.0, 1.0)),
+        keras.layers.RandomContrast(0.2),
+    ], name="augment")
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((x_train, make_targets(train, cfg), weights))
+        .shuffle(len(x_train), seed=cfg.seed, reshuffle_each_iteration=True)
+        .batch(cfg.batch_size, drop_remainder=len(x_train) >= cfg.batch_size)
+        .map(lambda x, y, w: (tf.clip_by_value(augment(x, training=True), 0.0, 1.0), y, w),
+             num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    val = splits["PublicTest"]
+    x_val = preprocess_faces(val.images, cfg.input_size)
+    y_val = np.eye(len(EMOTIONS), dtype=np.float32)[val.labels]
+    val_ds = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(256).prefetch(tf.data.AUTOTUNE)
+    return train_ds, val_ds, len(x_train)
+
+
+def make_optimizer(cfg: TrainConfig, steps_per_epoch: int, epochs: int, lr: float):  # type: ignore[no-untyped-def]
+    import keras
+
+    warmup = min(cfg.warmup_epochs * steps_per_epoch, max(epochs * steps_per_epoch - 1, 0))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=lr / 100 if warmup else lr, decay_steps=max(epochs * steps_per_epoch - warmup, 1),
+        warmup_target=lr if warmup else None, warmup_steps=warmup, alpha=0.01,
+    )
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    return keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay)
+
+
+def compile_model(model, cfg: TrainConfig, steps: int, epochs: int, lr: float) -> None:  # type: ignore[no-untyped-def]
+    import keras
+
+    model.compile(
+        optimizer=make_optimizer(cfg, steps, epochs, lr),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+
+
+class RunState:
+    """The checkpoint folder: config, per-epoch log, the last and the best model."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.last = folder / "last.keras"
+        self.best = folder / "best.keras"
+        self.state = folder / "state.json"
+
+    def read(self) -> dict:  # type: ignore[type-arg]
+        return json.loads(self.state.read_text()) if self.state.exists() else {}
+
+    def write(self, **state: object) -> None:
+        self.state.write_text(json.dumps(state, indent=2))
+
+
+def make_callbacks(run: RunState, cfg: TrainConfig, stage: str, epoch_offset: int):  # type: ignore[no-untyped-def]
+    import keras
+
+    class Checkpoint(keras.callbacks.Callback):
+        """Saves last/best every epoch and the resume state, so a killed run continues where it stopped."""
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # type: ignore[type-arg]
+            logs = logs or {}
+            state = run.read()
+            history = state.get("history", []) + [{"epoch": epoch + 1, "stage": stage, **{k: float(v) for k, v in logs.items()}}]
+            best = state.get("best_val_accuracy", -1.0)
+            if logs.get("val_accuracy", -1.0) > best:
+                best = float(logs["val_accuracy"])
+                self.model.save(run.best)
+                state["best_epoch"] = epoch + 1
+            self.model.save(run.last)
+            run.write(**{**state, "config": asdict(cfg), "stage": stage, "epoch": epoch + 1,
+                         "best_val_accuracy": best, "history": history})
+            log.info("epoch %d (%s): loss %.4f acc %.4f val_loss %.4f val_acc %.4f best %.4f",
+                     epoch + 1, stage, logs.get("loss", np.nan), logs.get("accuracy", np.nan),
+                     logs.get("val_loss", np.nan), logs.get("val_accuracy", np.nan), best)
+
+    return [
+        Checkpoint(),
+        keras.callbacks.EarlyStopping("val_accuracy", patience=cfg.patience, mode="max", start_from_epoch=epoch_offset),
+        keras.callbacks.CSVLogger(str(run.folder / "epochs.csv"), append=True),
+    ]
+
+
+def fit_stage(model, run: RunState, cfg: TrainConfig, data, stage: str, start: int, end: int, lr: float) -> None:  # type: ignore[no-untyped-def]
+    train_ds, val_ds, n = data
+    steps = max(n // cfg.batch_size, 1)
+    if start == 0 or not run.last.exists():
+        compile_model(model, cfg, steps, end, lr)
+    model.fit(train_ds, validation_data=val_ds, epochs=end, initial_epoch=start, verbose=2,
+              callbacks=make_callbacks(run, cfg, stage, start))
+
+
+def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
+    """Run (or resume) training, then write the model folder with the best PublicTest checkpoint."""
+    import keras
+    import tensorflow as tf
+
+    from training.zoo import backbone_layers, build, set_trainable_top
+
+    keras.utils.set_random_seed(cfg.seed)
+    run = RunState(Path(args.runs_dir) / cfg.name)
+    run.folder.mkdir(parents=True, exist_ok=True)
+    state = {} if args.fresh else run.read()
+    if state and state.get("config", {}).get("arch") != cfg.arch:
+        raise SystemExit(f"{run.folder} holds a run of another architecture; use --fresh or another --name")
+    splits = load_dataset(Path(cfg.data), Path(args.cache_dir), Path(cfg.ferplus) if cfg.ferplus else None)
+    data = build_datasets(splits, cfg)
+    started = time.time()
+    transfer = cfg.weights != "none"
+    done = int(state.get("epoch", 0)) if state else 0
+    if done and run.last.exists():
+        log.info("resuming %s from epoch %d (%s)", cfg.name, done, state.get("stage"))
+        model = keras.models.load_model(run.last)
+    else:
+        model = build(cfg.arch, cfg.input_size, len(EMOTIONS), cfg.weights)
+        done = 0
+    backbone = backbone_layers(model)
+    if transfer and backbone is not None and done < cfg.head_epochs:
+        backbone.trainable = False
+        fit_stage(model, run, cfg, data, "head", done, cfg.head_epochs, cfg.lr)
+        set_trainable_top(backbone)
+        compile_model(model, cfg, max(data[2] // cfg.batch_size, 1), cfg.epochs, cfg.lr / 10)
+        done = cfg.head_epochs
+    if done < cfg.epochs:
+        fit_stage(model, run, cfg, data, "finetune" if transfer else "full", done, cfg.epochs,
+                  cfg.lr / 10 if transfer else cfg.lr)
+    elapsed = time.time() - started + float(state.get("train_seconds", 0.0))
+    run.write(**{**run.read(), "train_seconds": elapsed})
+    best = keras.models.load_model(run.best if run.best.exists() else run.last, compile=False)
+    del tf  # imported for its side effect of initialising the runtime before Keras loads
+    return write_model_folder(best, cfg, args, run, elapsed)
+
+
+def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: RunState, seconds: float) -> Path:  # type: ignore[no-untyped-def]
+    from training.export import export_tflite
+
+    folder = Path(args.models_dir) / cfg.name
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "model.keras")
+    files = {"keras": "model.keras"}
+    if not args.no_tflite:
+        export_tflite(model, folder / "model.tflite", quantize=True)
+        files["tflite"] = "model.tflite"
+    state = run.read()
+    card = ModelCard(
+        name=cfg.name, architecture=cfg.arch, labels=EMOTIONS, input_size=cfg.input_size, files=files,
+        runtime="tflite" if "tflite" in files else "keras", default=args.default, parameters=int(model.count_params()),
+        training={**asdict(cfg), "best_epoch": state.get("best_epoch"), "epochs_run": state.get("epoch"),
+                  "train_seconds": round(seconds, 1), "git_commit": git_commit(),
+                  "pretrained": cfg.weights if cfg.weights != "none" else "none (trained from scratch)"},
+        data={"source": Path(cfg.data).name, "train_split": "Training", "selection_split": "PublicTest",
+              "ferplus": Path(cfg.ferplus).name if cfg.ferplus else None},
+        metrics={"PublicTest": {"accuracy": state.get("best_val_accuracy")}},
+        description=f"{cfg.arch} trained on FER2013 by training.train",
+    )
+    write_card(folder, card)
+    log.info("wrote %s", folder)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg, args = parse_args(argv)
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    try:
+        folder = train(cfg, args)
+    except (DatasetError, FileNotFoundError, ValueError) as exc:
+        log.error("%s", exc)
+        return 2
+    print(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
