@@ -104,3 +104,17 @@ def delete_lesson_data(session: Session, lesson_id: int) -> int:
     session.execute(delete(Participant).where(Participant.session_id == lesson_id))
     session.execute(delete(LessonSession).where(LessonSession.id == lesson_id))
     return int(deleted)
+
+
+def list_lessons(session: Session, owner: str | None = None) -> list[LessonSession]:
+    """Lessons newest first (running and not-yet-started before ended ones), optionally of one owner."""
+    query = select(LessonSession)
+    if owner is not None:
+        query = query.where(LessonSession.owner == owner)
+    lessons = list(session.scalars(query.order_by(LessonSession.id.desc())))
+    return sorted(lessons, key=lambda lesson: lesson.ended_at is not None)
+
+
+def participant_names(session: Session, lesson_id: int) -> dict[int, str]:
+    return dict(session.execute(select(Participant.id, Participant.display_name)
+                                .where(Participant.session_id == lesson_id)).tuples().all())

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import streamlit_webrtc  # noqa: E402,F401  # before TensorFlow: see dashboard/app.py
 
 from engine.card import ModelCard  # noqa: E402
 from engine.types import EMOTIONS, Box, Face, Prediction  # noqa: E402

@@ -1,0 +1,24 @@
+"""Entry point: `streamlit run dashboard/app.py`; pages for students, teachers, admins and still images."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, the packages live one level up
+    sys.path.insert(0, str(ROOT))
+
+# aiortc's SRTP binding segfaults when it is loaded after TensorFlow (measured: `import tensorflow; import pylibsrtp`
+# crashes, the reverse order works), and the Keras runtime or the MTCNN detector may load TensorFlow first.
+import streamlit_webrtc  # noqa: E402,F401
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="Classroom engagement", page_icon="🎓", layout="wide")
+pages = {
+    "Students": [st.Page("views/student.py", title="Join a lesson", icon="🎥", url_path="join", default=True)],
+    "Staff": [
+        st.Page("views/teacher.py", title="Teacher dashboard", icon="📈", url_path="teacher"),
+        st.Page("views/admin.py", title="Administration", icon="🗂️", url_path="admin"),
+        st.Page("views/still.py", title="Analyse a photo", icon="🖼️", url_path="photo"),
+    ],
+    "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon="🔒", url_path="about")],
+}
+st.navigation(pages).run()

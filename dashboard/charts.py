@@ -1,0 +1,83 @@
+"""Pure chart builders: DataFrame (or typed result) in, Plotly figure out. No Streamlit here."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from engine.types import EMOTIONS, Prediction
+
+# One colour per emotion, used by every chart so a colour always means the same feeling.
+EMOTION_COLOURS: dict[str, str] = {
+    "Angry": "#d62728", "Disgust": "#2ca02c", "Fear": "#9467bd", "Happy": "#f2c12e", "Sad": "#1f77b4",
+    "Surprise": "#17becf", "Neutral": "#b0b0b0",
+}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 15, "color": "#888"})
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, height=260, **LAYOUT)
+    return fig
+
+
+def mood_area(shares: pd.DataFrame, title: str = "Class mood over time") -> go.Figure:
+    """Stacked area of the seven emotion shares per window (rows of `emotion_shares`)."""
+    if shares.empty:
+        return empty_figure("No emotion data yet")
+    long = shares.melt(id_vars="window", value_vars=list(EMOTIONS), var_name="emotion", value_name="share")
+    fig = px.area(long, x="window", y="share", color="emotion", color_discrete_map=EMOTION_COLOURS,
+                  category_orders={"emotion": list(EMOTIONS)}, title=title)
+    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, xaxis_title=None, height=340, **LAYOUT)
+    return fig
+
+
+def current_distribution(shares: pd.DataFrame, title: str = "Right now") -> go.Figure:
+    """Horizontal bars of the latest window's emotion shares."""
+    if shares.empty:
+        return empty_figure("Waiting for students")
+    latest = shares.iloc[-1]
+    values = [float(latest[e]) for e in EMOTIONS]
+    fig = go.Figure(go.Bar(x=values, y=list(EMOTIONS), orientation="h",
+                           marker_color=[EMOTION_COLOURS[e] for e in EMOTIONS],
+                           text=[f"{v:.0%}" for v in values], textposition="auto"))
+    fig.update_layout(title=title, xaxis={"tickformat": ".0%", "range": [0, 1]}, height=340,
+                      yaxis={"autorange": "reversed"}, **LAYOUT)
+    return fig
+
+
+def participants_line(shares: pd.DataFrame) -> go.Figure:
+    """Students contributing per window."""
+    if shares.empty:
+        return empty_figure("Nobody streaming yet")
+    fig = px.line(shares, x="window", y="participants", title="Students streaming", markers=True)
+    fig.update_layout(yaxis={"rangemode": "tozero", "title": None}, xaxis_title=None, height=260, **LAYOUT)
+    return fig
+
+
+def timeline_heatmap(frame: pd.DataFrame, names: dict[int, str], window: str = "30s") -> go.Figure:
+    """Per-student dominant emotion over time: one row per student, colour = the most likely emotion."""
+    scored = frame.dropna(subset=["label"]) if not frame.empty else frame
+    if scored.empty:
+        return empty_figure("No per-student data")
+    bucket = scored.assign(window=scored["ts"].dt.floor(window))
+    top = bucket.groupby(["participant_id", "window"])["label"].agg(lambda s: s.value_counts().index[0]).reset_index()
+    codes = {e: i for i, e in enumerate(EMOTIONS)}
+    pivot = top.assign(code=top["label"].map(codes)).pivot(index="participant_id", columns="window", values="code")
+    scale = [[i / (len(EMOTIONS) - 1), EMOTION_COLOURS[e]] for i, e in enumerate(EMOTIONS)]
+    labels = pivot.apply(lambda col: col.map(lambda v: EMOTIONS[int(v)] if pd.notna(v) else ""))
+    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(), x=list(pivot.columns), y=[names.get(int(p), str(p)) for p in pivot.index],
+                               colorscale=scale, zmin=0, zmax=len(EMOTIONS) - 1, showscale=False,
+                               text=labels.to_numpy(), hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
+    fig.update_layout(title="Per-student timeline", height=120 + 28 * len(pivot), **LAYOUT)
+    return fig
+
+
+def probability_bars(prediction: Prediction, title: str = "") -> go.Figure:
+    """All seven class probabilities of one face."""
+    values = list(prediction.probabilities)
+    fig = go.Figure(go.Bar(x=list(prediction.labels), y=values, text=[f"{v:.0%}" for v in values], textposition="auto",
+                           marker_color=[EMOTION_COLOURS.get(label, "#888") for label in prediction.labels]))
+    fig.update_layout(title=title, yaxis={"tickformat": ".0%", "range": [0, 1]}, height=260, **LAYOUT)
+    return fig

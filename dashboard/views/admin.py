@@ -1,0 +1,53 @@
+"""Admin view: every lesson, exports (CSV and HTML report) and deletion."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.report import html_report
+from dashboard.resources import database, get_settings
+from db.lessons import delete_lesson_data, list_lessons
+from db.queries import session_summary
+from db.reports import minute_aggregates, observations_export, to_csv_bytes
+
+st.title("Administration")
+settings = get_settings()
+db = database()
+
+stats = db.writer.stats
+a, b, c = st.columns(3)
+a.metric("Records written", stats.written)
+b.metric("Dropped (queue full)", stats.dropped)
+c.metric("Failed writes", stats.failed)
+
+with db.sessions() as s:
+    summaries = [session_summary(s, lesson.id) for lesson in list_lessons(s)]
+if not summaries:
+    st.info("No lessons yet.")
+    st.stop()
+
+table = pd.DataFrame([{"id": x.lesson_id, "lesson": x.title, "started": x.started_at, "ended": x.ended_at,
+                       "students": x.participants, "records": x.observations, "mood": x.dominant or "–"}
+                      for x in summaries])
+st.dataframe(table, hide_index=True, width="stretch")
+
+lesson_id = st.selectbox("Lesson", table["id"].tolist(),
+                         format_func=lambda i: f"#{i} {table.set_index('id').loc[i, 'lesson']}")
+summary = next(x for x in summaries if x.lesson_id == lesson_id)
+slug = "".join(ch if ch.isalnum() else "-" for ch in summary.title).strip("-").lower() or "lesson"
+with db.sessions() as s:
+    observations, minutes = observations_export(s, lesson_id), minute_aggregates(s, lesson_id)
+left, mid, right = st.columns(3)
+left.download_button("Observations (CSV)", to_csv_bytes(observations), f"{slug}-observations.csv", "text/csv")
+mid.download_button("Per-minute mood (CSV)", to_csv_bytes(minutes), f"{slug}-per-minute.csv", "text/csv")
+right.download_button("Session report (HTML)", html_report(summary, minutes, settings.min_group_size),
+                      f"{slug}-report.html", "text/html")
+
+with st.expander("Delete this lesson's data"):
+    st.write(f"This removes **{summary.observations}** records and **{summary.participants}** participants for good.")
+    confirm = st.text_input("Type the lesson title to confirm", key=f"confirm-{lesson_id}")
+    if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title):
+        with db.sessions.begin() as s:
+            deleted = delete_lesson_data(s, lesson_id)
+        st.success(f"Deleted {deleted} records.")
+        st.rerun()

@@ -1,0 +1,100 @@
+"""Teacher view: create, start and end lessons; watch the class mood live; replay past lessons."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard.resources import database, get_settings
+from db.alerts import attention_needed, hide_small_groups
+from db.lessons import LessonError, create_lesson, end_lesson, list_lessons, now, participant_names, start_lesson
+from db.queries import emotion_shares, observations_frame
+from db.schema import LessonSession
+
+LIVE_MINUTES = 10  # the rolling window of the live charts
+WINDOW = "10s"
+
+st.title("Teacher dashboard")
+settings = get_settings()
+db = database()
+per_student_allowed = settings.privacy_mode == "per-student"
+
+with st.expander("New lesson", expanded=False), st.form("new-lesson", clear_on_submit=True):
+    title = st.text_input("Lesson title", placeholder="Year 9 maths, period 3")
+    modes = ["aggregate", "per-student"] if per_student_allowed else [settings.privacy_mode]
+    mode = st.selectbox("Privacy", modes, help="Class-level figures only, unless your school allows per-student views")
+    start_now = st.checkbox("Start now", value=True)
+    if st.form_submit_button("Create", type="primary"):
+        try:
+            with db.sessions.begin() as s:
+                created = create_lesson(s, title, owner="teacher", privacy_mode=mode, start=start_now)
+                st.session_state["lesson_id"] = created.id
+        except LessonError as exc:
+            st.error(str(exc))
+
+with db.sessions() as s:
+    lessons = list_lessons(s)
+if not lessons:
+    st.info("No lessons yet: create one above, then give the students its join code.")
+    st.stop()
+
+ids = [lesson.id for lesson in lessons]
+current = st.session_state.get("lesson_id", ids[0])
+lesson_id = st.selectbox("Lesson", ids, index=ids.index(current) if current in ids else 0,
+                         format_func=lambda i: next(f"{x.title} ({'ended' if x.ended_at else 'running' if x.started_at else 'not started'})"
+                                                    for x in lessons if x.id == i))
+st.session_state["lesson_id"] = lesson_id
+lesson = next(x for x in lessons if x.id == lesson_id)
+
+
+def lesson_controls(lesson: LessonSession) -> None:
+    left, right = st.columns([3, 1])
+    if lesson.ended_at is None:
+        left.markdown(f"<div style='font-size:0.9rem;color:#666'>Join code</div>"
+                      f"<div style='font-size:4rem;font-weight:700;letter-spacing:0.3rem' data-testid='join-code'>"
+                      f"{lesson.join_code}</div>", unsafe_allow_html=True)
+    with right:
+        if lesson.started_at is None and st.button("Start lesson", type="primary"):
+            with db.sessions.begin() as s:
+                start_lesson(s, s.get(LessonSession, lesson.id))
+            st.rerun()
+        if lesson.started_at is not None and lesson.ended_at is None and st.button("End lesson"):
+            with db.sessions.begin() as s:
+                end_lesson(s, s.get(LessonSession, lesson.id))
+            st.rerun()
+
+
+def render_mood(lesson: LessonSession, live: bool) -> None:
+    with db.sessions() as s:
+        since = now() - timedelta(minutes=LIVE_MINUTES) if live else None
+        frame = observations_frame(s, lesson.id, since=since)
+        names = participant_names(s, lesson.id)
+    shares = emotion_shares(frame, WINDOW)
+    show_individuals = lesson.privacy_mode == "per-student" and per_student_allowed
+    visible = shares if show_individuals else hide_small_groups(shares, settings.min_group_size)
+    recent = frame[frame["ts"] >= frame["ts"].max() - timedelta(seconds=15)] if len(frame) else frame
+    a, b, c = st.columns(3)
+    a.metric("Streaming now" if live else "Students", recent["participant_id"].nunique() if live else len(names))
+    b.metric("Joined", len(names))
+    c.metric("Records", len(frame))
+    for alert in attention_needed(visible, expected_students=len(names)):
+        st.warning(f"Attention needed: {alert.message}.", icon="⚠️")
+    if len(visible) < len(shares):
+        st.caption(f"Windows with fewer than {settings.min_group_size} students are hidden to protect privacy.")
+    left, right = st.columns([2, 1])
+    left.plotly_chart(charts.mood_area(visible), key="mood")
+    right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
+    st.plotly_chart(charts.participants_line(shares), key="people")
+    if show_individuals:
+        st.plotly_chart(charts.timeline_heatmap(frame, names), key="heat")
+
+
+lesson_controls(lesson)
+if not settings.emotion_inference:
+    st.info("This deployment runs without emotion inference (attention-only): the charts show presence only.")
+if lesson.ended_at is None and lesson.started_at is not None:
+    st.fragment(run_every=3.0)(lambda: render_mood(lesson, live=True))()
+else:
+    st.subheader("Replay" if lesson.ended_at else "Waiting for the lesson to start")
+    render_mood(lesson, live=False)

@@ -1,0 +1,124 @@
+"""Every view but the streaming one, run headless with AppTest against a real SQLite database."""
+from __future__ import annotations
+
+import cv2
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from db.schema import LessonSession, ObservationRow, Participant
+from db.session import open_database
+from tests.dashboard.conftest import VIEWS, Env, fill_lesson
+
+TIMEOUT = 60
+
+
+def run(view: str) -> AppTest:
+    at = AppTest.from_file(str(VIEWS / view), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def count(url: str, column) -> int:  # type: ignore[no-untyped-def]
+    _engine, sessions = open_database(url)
+    with sessions() as s:
+        return int(s.scalar(select(func.count(column))) or 0)
+
+
+def test_teacher_with_no_lessons_is_told_what_to_do(app_env: Env) -> None:
+    at = run("teacher.py")
+    assert "No lessons yet" in at.info[0].value
+
+
+def test_teacher_creates_a_lesson_and_sees_its_join_code(app_env: Env) -> None:
+    at = run("teacher.py")
+    at.text_input[0].set_value("Year 9 maths")
+    at.button[0].click()  # the form's Create button
+    at.run()
+    assert not at.exception
+    _engine, sessions = open_database(app_env.url)
+    with sessions() as s:
+        lesson = s.scalar(select(LessonSession))
+    assert lesson.title == "Year 9 maths" and lesson.started_at is not None
+    assert any(lesson.join_code in m.value for m in at.markdown)
+
+
+def test_teacher_sees_live_class_mood(app_env: Env) -> None:
+    fill_lesson(app_env.url, "Biology", students=4, seconds=60)
+    at = run("teacher.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Joined"] == "4" and metrics["Records"] == "240" and metrics["Streaming now"] == "4"
+    assert len(at.get("plotly_chart")) == 3  # mood area, current distribution, students streaming
+    assert not at.caption or "hidden" not in at.caption[0].value
+
+
+def test_aggregate_mode_hides_windows_with_too_few_students(app_env: Env) -> None:
+    fill_lesson(app_env.url, "Tiny group", students=2, seconds=30)
+    at = run("teacher.py")
+    assert any("fewer than 3 students are hidden" in c.value for c in at.caption)
+
+
+def test_per_student_timeline_only_when_the_deployment_allows(app_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill_lesson(app_env.url, "Chemistry", students=3, seconds=40, privacy_mode="per-student")
+    assert len(run("teacher.py").get("plotly_chart")) == 3  # the deployment is aggregate-only: no heat map
+    monkeypatch.setenv("ENGAGE_PRIVACY_MODE", "per-student")
+    import streamlit as st
+
+    st.cache_resource.clear()
+    assert len(run("teacher.py").get("plotly_chart")) == 4
+
+
+def test_past_lessons_replay_as_charts(app_env: Env) -> None:
+    fill_lesson(app_env.url, "Last week", students=3, seconds=30, ended=True)
+    at = run("teacher.py")
+    assert at.subheader[0].value == "Replay" and len(at.get("plotly_chart")) == 3
+
+
+def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
+    fill_lesson(app_env.url, "History", students=3, seconds=20, ended=True)
+    keep = fill_lesson(app_env.url, "Geography", students=3, seconds=10, ended=True)
+    at = run("admin.py")
+    assert set(at.dataframe[0].value["lesson"]) == {"History", "Geography"}
+    assert len(at.get("download_button")) == 3
+    at.selectbox[0].set_value(keep - 1).run()  # History
+    at.text_input[0].set_value("History").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert count(app_env.url, ObservationRow.id) == 30 and count(app_env.url, Participant.id) == 3
+
+
+def test_student_join_errors_are_clear(app_env: Env) -> None:
+    at = run("student.py")
+    at.text_input[0].set_value("ZZZZZZ")
+    at.text_input[1].set_value("Ada")
+    at.checkbox[0].check()
+    at.button[0].click().run()
+    assert "no running lesson" in at.error[0].value
+    at.text_input[0].set_value("bad!")
+    at.button[0].click().run()
+    assert "join code is 6 letters" in at.error[0].value
+    at.checkbox[0].uncheck()
+    at.button[0].click().run()
+    assert "tick the box" in at.error[0].value
+    assert count(app_env.url, Participant.id) == 0
+
+
+def test_still_image_shows_every_face_with_seven_probabilities(app_env: Env, astronaut_bgr) -> None:  # type: ignore[no-untyped-def]
+    at = run("still.py")
+    ok, png = cv2.imencode(".png", astronaut_bgr)
+    at.file_uploader[0].set_value(("astronaut.png", png.tobytes(), "image/png")).run()
+    assert not at.exception and not at.error
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and len(at.get("imgs")) + len(at.get("image")) >= 1
+
+
+def test_still_image_rejects_a_file_that_is_not_an_image(app_env: Env) -> None:
+    at = run("still.py")
+    at.file_uploader[0].set_value(("notes.png", b"not really a png", "image/png")).run()
+    assert "not an image" in at.error[0].value
+
+
+def test_about_page_explains_attention_only_mode(app_env: Env) -> None:
+    at = run("about.py")
+    assert "Article 5(1)(f)" in at.markdown[0].value and "attention-only" in at.markdown[0].value
