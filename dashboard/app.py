@@ -11,14 +11,14 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, th
 import streamlit_webrtc  # noqa: E402,F401
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="Classroom engagement", page_icon="🎓", layout="wide")
+st.set_page_config(page_title="Classroom engagement", page_icon=":material/school:", layout="wide")
 pages = {
-    "Students": [st.Page("views/student.py", title="Join a lesson", icon="🎥", url_path="join", default=True)],
+    "Students": [st.Page("views/student.py", title="Join a lesson", icon=":material/videocam:", url_path="join", default=True)],
     "Staff": [
-        st.Page("views/teacher.py", title="Teacher dashboard", icon="📈", url_path="teacher"),
-        st.Page("views/admin.py", title="Administration", icon="🗂️", url_path="admin"),
-        st.Page("views/still.py", title="Analyse a photo", icon="🖼️", url_path="photo"),
+        st.Page("views/teacher.py", title="Teacher dashboard", icon=":material/monitoring:", url_path="teacher"),
+        st.Page("views/admin.py", title="Administration", icon=":material/folder_managed:", url_path="admin"),
+        st.Page("views/still.py", title="Analyse a photo", icon=":material/image:", url_path="photo"),
     ],
-    "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon="🔒", url_path="about")],
+    "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon=":material/lock:", url_path="about")],
 }
 st.navigation(pages).run()

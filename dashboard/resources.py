@@ -1,6 +1,7 @@
 """Process-wide resources, created once and shared by every viewer: settings, database, writer, models."""
 from __future__ import annotations
 
+import atexit
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,9 @@ def get_settings() -> Settings:
 def get_database(url: str) -> Database:
     """One engine, session factory and observation writer per database URL and process."""
     engine, sessions = open_database(url)
-    return Database(engine, sessions, ObservationWriter(sessions))
+    writer = ObservationWriter(sessions)
+    atexit.register(writer.close)  # on shutdown, write what is still queued
+    return Database(engine, sessions, writer)
 
 
 @st.cache_resource

@@ -26,7 +26,9 @@ class HaarDetector:
 
     name = "haar"
 
-    def __init__(self, scale_factor: float = 1.1, min_neighbors: int = 5, min_size: int = 24) -> None:
+    # Tuned on FER2013 PublicTest faces shown at 64 px and the astronaut in 320x240 frames (see README):
+    # equalizeHist cost recall (0.54 vs 0.79), minNeighbors 4 and minSize 20 keep small faces.
+    def __init__(self, scale_factor: float = 1.1, min_neighbors: int = 4, min_size: int = 20) -> None:
         if not hasattr(cv2, "CascadeClassifier"):
             raise RuntimeError("this OpenCV build has no CascadeClassifier; install opencv-python-headless<5")
         path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
@@ -36,7 +38,7 @@ class HaarDetector:
         self.scale_factor, self.min_neighbors, self.min_size = scale_factor, min_neighbors, min_size
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        gray = cv2.equalizeHist(to_gray(image))
+        gray = to_gray(image)
         found = self._cascade.detectMultiScale(
             gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
             minSize=(self.min_size, self.min_size),

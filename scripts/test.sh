@@ -3,5 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
+# The real-browser tests need Debian's Chromium and `ip` (they run in their own network namespace).
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=""
+  [ -x /usr/bin/chromium ] || need="$need chromium"
+  command -v ip >/dev/null || need="$need iproute2"
+  if [ -n "$need" ]; then
+    echo "installing$need for the browser tests..." >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >&2
+  fi
+fi
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 exec .venv/bin/python -m pytest -m "not slow" "$@"

@@ -79,7 +79,7 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     b.metric("Joined", len(names))
     c.metric("Records", len(frame))
     for alert in attention_needed(visible, expected_students=len(names)):
-        st.warning(f"Attention needed: {alert.message}.", icon="⚠️")
+        st.warning(f"Attention needed: {alert.message}.", icon=":material/warning:")
     if len(visible) < len(shares):
         st.caption(f"Windows with fewer than {settings.min_group_size} students are hidden to protect privacy.")
     left, right = st.columns([2, 1])

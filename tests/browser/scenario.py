@@ -1,0 +1,100 @@
+"""Drives the real app in headless Chromium with a fake camera; run by the browser tests inside `unshare -n`.
+
+python tests/browser/scenario.py PLAN.json  ->  writes RESULT.json (path given in the plan)
+
+The plan names the app's port, the join code, and one student per entry (display name, y4m clip).
+Each student gets its own Chromium process (the fake camera is a per-process flag), joins, presses
+START and streams for `stream_seconds`; meanwhile a teacher page is read. Screenshots go to `shots_dir`.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
+]
+
+
+def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
+    root = Path(plan["repo"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(root / "dashboard" / "app.py"), "--server.port", str(plan["port"]),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=root, env=plan["env"], stdout=open(plan["log"], "w"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{plan['port']}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("the app did not become healthy within 90 s")
+
+
+def join(page: Page, plan: dict, student: dict) -> None:  # type: ignore[type-arg]
+    """Join the lesson as `student` and start streaming."""
+    page.goto(f"http://127.0.0.1:{plan['port']}/")
+    page.get_by_role("textbox", name="Join code").fill(plan["join_code"])
+    page.get_by_role("textbox", name="Display name").fill(student["name"])
+    page.get_by_text("I have read this and agree to stream").click()
+    page.get_by_role("button", name="Join", exact=True).click()
+    page.get_by_text("You are in").wait_for(timeout=30_000)
+    frame = page.frame_locator("iframe[title*='webrtc']").first
+    frame.get_by_role("button", name="START").click(timeout=60_000)
+    frame.locator("video").first.wait_for(timeout=30_000)
+
+
+def main(plan_path: str) -> int:
+    plan = json.loads(Path(plan_path).read_text())
+    shots = Path(plan["shots_dir"])
+    shots.mkdir(parents=True, exist_ok=True)
+    app = start_app(plan)
+    result: dict[str, object] = {"students": []}
+    try:
+        with sync_playwright() as pw:
+            browsers, pages = [], []
+            for student in plan["students"]:
+                browser = pw.chromium.launch(executable_path=plan["chromium"], headless=True, args=[
+                    *CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={student['clip']}"])
+                browsers.append(browser)
+                page = browser.new_page(viewport={"width": 1200, "height": 1400})
+                try:
+                    join(page, plan, student)
+                except Exception:
+                    page.screenshot(path=str(shots / "failure.png"), full_page=True)
+                    raise
+                pages.append(page)
+            time.sleep(plan["stream_seconds"])
+            for i, page in enumerate(pages):
+                page.screenshot(path=str(shots / f"student{i}.png"), full_page=True)
+            teacher = browsers[0].new_page(viewport={"width": 1400, "height": 1500})
+            teacher.goto(f"http://127.0.0.1:{plan['port']}/teacher")
+            teacher.get_by_text("Streaming now").wait_for(timeout=30_000)
+            time.sleep(4)  # one live refresh
+            teacher.screenshot(path=str(shots / "teacher.png"), full_page=True)
+            result["teacher_text"] = teacher.inner_text("section.main, [data-testid='stMain']")
+            for page in pages:
+                page.close()
+            for browser in browsers:
+                browser.close()
+    finally:
+        app.terminate()
+        app.wait(15)
+    Path(plan["result"]).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

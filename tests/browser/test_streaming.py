@@ -1,0 +1,68 @@
+"""Students stream a real face from headless Chromium over WebRTC; observations reach SQLite and the teacher."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from db.lessons import create_lesson
+from db.schema import ObservationRow, Participant
+from db.session import open_database
+from tests.browser.conftest import astronaut_scene, make_clip, run_scenario
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+
+def new_lesson(url: str, title: str) -> str:
+    _engine, sessions = open_database(url)
+    with sessions.begin() as s:
+        return create_lesson(s, title, owner="teacher", start=True).join_code
+
+
+def rows_by_student(url: str) -> dict[str, list[ObservationRow]]:
+    _engine, sessions = open_database(url)
+    with sessions() as s:
+        names = dict(s.execute(select(Participant.id, Participant.display_name)).tuples().all())
+        rows = list(s.scalars(select(ObservationRow)))
+    out: dict[str, list[ObservationRow]] = {name: [] for name in names.values()}
+    for row in rows:
+        out[names[row.participant_id]].append(row)
+    return out
+
+
+def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
+    code = new_lesson(url, "Browser lesson")
+    clip = make_clip(tmp_path / "ada.y4m", astronaut_scene(astronaut_bgr, 120, mirrored=False))
+    result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
+                          students=[{"name": "Ada", "clip": str(clip)}], shots_dir=tmp_path / "shots")
+    rows = rows_by_student(url)["Ada"]
+    assert len(rows) >= 4, f"only {len(rows)} observations arrived"
+    assert all(r.label is not None and abs(sum(getattr(r, c) for c in (
+        "p_angry", "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral")) - 1) < 1e-4 for r in rows)
+    text = result["teacher_text"]
+    streaming = re.search(r"Streaming now\s+(\d+)", text)
+    assert code in text and streaming and int(streaming.group(1)) == 1, text[:500]
+    # frames are processed in memory only: the data folder holds the database and nothing else
+    leftovers = [p.name for p in data.iterdir() if not p.name.startswith("engagement.db")]
+    assert leftovers == []
+
+
+def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
+                                                                       astronaut_bgr: np.ndarray) -> None:
+    url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
+    code = new_lesson(url, "Two students")
+    left = make_clip(tmp_path / "left.y4m", astronaut_scene(astronaut_bgr, 0, mirrored=False))
+    right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
+    run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
+                 students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
+                 shots_dir=tmp_path / "shots")
+    rows = rows_by_student(url)
+    assert len(rows["Left"]) >= 4 and len(rows["Right"]) >= 4
+    centre = {name: np.mean([r.box_x + r.box_w / 2 for r in rs]) for name, rs in rows.items()}
+    # the left clip's face centre is near x=175, the right clip's near x=465 (640x480 frames)
+    assert centre["Left"] < 320 < centre["Right"], centre
