@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ def measure(folder: Path, runtime: str, threads: int, repeats: int) -> dict[str,
     out = {}
     for batch in BATCHES:
         x = rng.random((batch, size, size, 1), dtype=np.float32)
-        out[f"ms_per_face_b{batch}"] = round(time_ms(lambda x=x: clf.predict_array(x), repeats) / batch, 3)  # type: ignore[attr-defined]
+        out[f"ms_per_face_b{batch}"] = round(time_ms(partial(clf.predict_array, x), repeats) / batch, 3)  # type: ignore[attr-defined]
     return out
 
 

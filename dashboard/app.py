@@ -8,8 +8,8 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, th
 
 # aiortc's SRTP binding segfaults when it is loaded after TensorFlow (measured: `import tensorflow; import pylibsrtp`
 # crashes, the reverse order works), and the Keras runtime or the MTCNN detector may load TensorFlow first.
-import streamlit_webrtc  # noqa: E402,F401
 import streamlit as st  # noqa: E402
+import streamlit_webrtc  # noqa: E402,F401
 
 st.set_page_config(page_title="Classroom engagement", page_icon=":material/school:", layout="wide")
 pages = {

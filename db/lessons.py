@@ -100,7 +100,8 @@ def add_participant(session: Session, lesson: LessonSession, display_name: str, 
 
 def delete_lesson_data(session: Session, lesson_id: int) -> int:
     """Remove a lesson with its participants and observations; returns the observations deleted."""
-    deleted = session.execute(delete(ObservationRow).where(ObservationRow.session_id == lesson_id)).rowcount or 0
+    result = session.execute(delete(ObservationRow).where(ObservationRow.session_id == lesson_id))
+    deleted = getattr(result, "rowcount", 0) or 0
     session.execute(delete(Participant).where(Participant.session_id == lesson_id))
     session.execute(delete(LessonSession).where(LessonSession.id == lesson_id))
     return int(deleted)

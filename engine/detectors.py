@@ -31,7 +31,7 @@ class HaarDetector:
     def __init__(self, scale_factor: float = 1.1, min_neighbors: int = 4, min_size: int = 20) -> None:
         if not hasattr(cv2, "CascadeClassifier"):
             raise RuntimeError("this OpenCV build has no CascadeClassifier; install opencv-python-headless<5")
-        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             raise RuntimeError(f"could not load the Haar cascade from {path}")

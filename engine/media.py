@@ -47,7 +47,8 @@ def normalise_image(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint16:
         image = (image / 257).astype(np.uint8)
     elif image.dtype != np.uint8:
-        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+        span = float(image.max() - image.min()) or 1.0
+        image = ((image - image.min()) * (255.0 / span)).astype(np.uint8)
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     elif image.shape[2] == 4:

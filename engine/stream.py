@@ -22,7 +22,7 @@ from engine.tracker import IouTracker, Track
 from engine.types import FaceResult, Observation
 
 log = logging.getLogger(__name__)
-Sink = Callable[[Observation], None]
+Sink = Callable[[Observation], object]  # its return value is ignored
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,16 @@ class StreamProcessor:
         stream_id: str = "",
         analysis_interval: float = 1.0,
         detect_width: int = 320,
-        min_hits: int = 2,
+        min_hits: int = 3,
         overlay: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.detector, self.classifier, self.sink = detector, classifier, sink
         self.stream_id, self.analysis_interval, self.detect_width = stream_id, analysis_interval, detect_width
-        self.overlay, self.min_hits = overlay, min_hits
+        self.overlay = overlay
         self._clock, self._wallclock = clock, wallclock
-        self.tracker = IouTracker()
+        self.tracker = IouTracker(min_hits=min_hits)
         self.stats = StreamStats()
         self.latest: list[FaceResult] = []
         self.model_name = classifier.card.name if classifier is not None else "attention-only"
@@ -82,7 +82,7 @@ class StreamProcessor:
     def analyse(self, frame: np.ndarray) -> list[FaceResult]:
         """Detect and track faces, classify the ones that are due, emit their observations."""
         seen = self.tracker.update(detect_scaled(self.detector, frame, self.detect_width))
-        tracks = [t for t in seen if t.hits >= self.min_hits]  # a face seen once may be a detector's false alarm
+        tracks = [t for t in seen if t.confirmed]  # a face seen in one frame may be a detector's false alarm
         now = self._clock()
         due = due_tracks(tracks, now, self.analysis_interval)
         if due:

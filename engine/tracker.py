@@ -15,6 +15,8 @@ class Track:
     score: float = 1.0
     missed: int = 0  # consecutive frames without a matching detection
     hits: int = 1
+    streak: int = 1  # consecutive frames with a matching detection
+    confirmed: bool = False  # seen in `min_hits` consecutive frames at least once
     prediction: Prediction | None = None
     last_analysed: float | None = None  # monotonic seconds of the last classification
 
@@ -39,10 +41,14 @@ def match(tracks: list[Track], faces: list[Face], min_iou: float, max_center_shi
 
 
 class IouTracker:
-    """Assigns track ids to detections; a track survives `max_missed` frames without a detection."""
+    """Assigns track ids to detections; a track survives `max_missed` frames without a detection.
 
-    def __init__(self, min_iou: float = 0.3, max_center_shift: float = 0.5, max_missed: int = 10) -> None:
-        self.min_iou, self.max_center_shift, self.max_missed = min_iou, max_center_shift, max_missed
+    A track is confirmed once it was matched in `min_hits` consecutive frames (as in SORT), so a detector's
+    false alarm that flickers in now and then never becomes confirmed.
+    """
+
+    def __init__(self, min_iou: float = 0.3, max_center_shift: float = 0.5, max_missed: int = 10, min_hits: int = 2) -> None:
+        self.min_iou, self.max_center_shift, self.max_missed, self.min_hits = min_iou, max_center_shift, max_missed, min_hits
         self.tracks: list[Track] = []
         self._next_id = 1
 
@@ -53,13 +59,16 @@ class IouTracker:
         matched_f = {fi for _, fi in pairs}
         for ti, fi in pairs:
             track = self.tracks[ti]
-            track.box, track.score, track.missed, track.hits = faces[fi].box, faces[fi].score, 0, track.hits + 1
+            track.box, track.score, track.missed = faces[fi].box, faces[fi].score, 0
+            track.hits, track.streak = track.hits + 1, track.streak + 1
         for ti, track in enumerate(self.tracks):
             if ti not in matched_t:
-                track.missed += 1
+                track.missed, track.streak = track.missed + 1, 0
         for fi, face in enumerate(faces):
             if fi not in matched_f:
                 self.tracks.append(Track(self._next_id, face.box, face.score))
                 self._next_id += 1
+        for track in self.tracks:
+            track.confirmed = track.confirmed or track.streak >= self.min_hits
         self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
         return [t for t in self.tracks if t.missed == 0]

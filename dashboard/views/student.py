@@ -7,6 +7,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from dashboard.resources import classifier, database, get_settings
 from dashboard.streaming import frame_callback, make_processor, media_constraints, rtc_configuration
 from db.lessons import LessonError, add_participant, lesson_by_code
+from engine.stream import StreamProcessor
 
 EMOTION_CONSENT = """
 **What happens when you stream**
@@ -53,7 +54,7 @@ if joined is None:
     st.stop()
 
 st.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. Press START to share your camera.")
-processor = st.session_state.get("processor")
+processor: StreamProcessor | None = st.session_state.get("processor")
 if processor is None:
     processor = make_processor(settings, classifier(), database().writer, joined["lesson_id"], joined["participant_id"])
     st.session_state["processor"] = processor
@@ -71,6 +72,7 @@ webrtc_streamer(
 
 @st.fragment(run_every=2.0)
 def status() -> None:
+    assert processor is not None
     stats = processor.stats
     st.caption(f"Frames analysed: {stats.frames} · records sent: {stats.observations}"
                + (f" · skipped frames: {stats.frame_errors}" if stats.frame_errors else ""))

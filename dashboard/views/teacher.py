@@ -57,11 +57,11 @@ def lesson_controls(lesson: LessonSession) -> None:
     with right:
         if lesson.started_at is None and st.button("Start lesson", type="primary"):
             with db.sessions.begin() as s:
-                start_lesson(s, s.get(LessonSession, lesson.id))
+                start_lesson(s, s.get_one(LessonSession, lesson.id))
             st.rerun()
         if lesson.started_at is not None and lesson.ended_at is None and st.button("End lesson"):
             with db.sessions.begin() as s:
-                end_lesson(s, s.get(LessonSession, lesson.id))
+                end_lesson(s, s.get_one(LessonSession, lesson.id))
             st.rerun()
 
 

@@ -12,7 +12,6 @@ from db.lessons import create_lesson
 from db.schema import ObservationRow, Participant
 from db.session import open_database
 from tests.browser.conftest import astronaut_scene, make_clip, run_scenario
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
 

@@ -58,8 +58,8 @@ def fill_lesson(url: str, title: str, students: int, seconds: int, *, start: dat
         clock = [0.0]
         proc = StreamProcessor(FakeDetector([Box(100, 60, 80, 80)]), FakeClassifier(),
                                lambda obs, pid=pid: writer.submit(lesson_id, pid, obs), analysis_interval=1.0,
-                               min_hits=1, clock=lambda: clock[0],
-                               wallclock=lambda: start + timedelta(seconds=clock[0]))
+                               min_hits=1, clock=lambda c=clock: c[0],
+                               wallclock=lambda c=clock: start + timedelta(seconds=c[0]))
         for second in range(seconds):
             clock[0] = float(second)
             proc.process(frame)

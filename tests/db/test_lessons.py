@@ -2,8 +2,15 @@ import pytest
 from sqlalchemy import func, select
 
 from db.lessons import (
-    JOIN_CODE_LENGTH, LessonError, add_participant, create_lesson, delete_lesson_data, end_lesson, lesson_by_code,
-    normalise_join_code, start_lesson,
+    JOIN_CODE_LENGTH,
+    LessonError,
+    add_participant,
+    create_lesson,
+    delete_lesson_data,
+    end_lesson,
+    lesson_by_code,
+    normalise_join_code,
+    start_lesson,
 )
 from db.schema import LessonSession, Participant
 

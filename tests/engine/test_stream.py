@@ -64,8 +64,8 @@ def test_a_failing_frame_is_skipped_counted_and_returned_unchanged(fake_classifi
 def test_attention_only_records_presence_without_a_classifier() -> None:
     seen: list[Observation] = []
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), None, seen.append)
-    proc.process(frame())
-    proc.process(frame())
+    for _ in range(3):  # a track is confirmed after three consecutive detections
+        proc.process(frame())
     assert len(seen) == 1 and seen[0].prediction is None and seen[0].model_name == "attention-only"
 
 

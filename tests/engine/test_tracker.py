@@ -41,3 +41,18 @@ def test_fast_mover_is_matched_by_centre_distance() -> None:
     (a,) = tracker.update(faces(Box(0, 0, 40, 40)))
     (b,) = tracker.update(faces(Box(18, 0, 40, 40)))  # IoU below 0.3 but the centre moved < half a box
     assert b.id == a.id
+
+
+def test_only_consecutive_detections_confirm_a_track() -> None:
+    tracker = IouTracker(min_hits=2, max_missed=10)
+    flicker = Box(400, 400, 26, 26)
+    for frame in range(12):  # detected every third frame only: never twice in a row
+        tracker.update(faces(flicker) if frame % 3 == 0 else [])
+        (track,) = tracker.tracks
+        assert not track.confirmed
+    steady = IouTracker(min_hits=2)
+    steady.update(faces(Box(0, 0, 50, 50)))
+    (track,) = steady.update(faces(Box(1, 0, 50, 50)))
+    assert track.confirmed
+    steady.update([])
+    assert steady.tracks[0].confirmed  # once confirmed, a short gap does not unconfirm it

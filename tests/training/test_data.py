@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.data import FERPLUS_COLUMNS, DatasetError, load_dataset, load_fer2013, parse_pixels
 from tests.training.conftest import SPLIT_SIZES, fer_frame
+from training.data import FERPLUS_COLUMNS, DatasetError, load_dataset, load_fer2013, parse_pixels
 
 
 def test_csv_loads_into_three_splits(fer_csv: Path) -> None:

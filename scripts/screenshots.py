@@ -1,0 +1,112 @@
+"""Screenshots of every view for the README, from a real app in headless Chromium.
+
+PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+
+The teacher and admin views are shown on SYNTHETIC records (a demo lesson of six students with made-up
+probabilities) so that the charts have something to draw; the student view streams the astronaut for real.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from db.lessons import add_participant, create_lesson  # noqa: E402
+from db.session import open_database  # noqa: E402
+from db.writer import ObservationWriter  # noqa: E402
+from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
+
+
+def synthetic_probabilities(rng: np.random.Generator, t: float, student: int) -> tuple[float, ...]:
+    """A slowly drifting class mood (demo only): more Happy early, a Neutral/Sad dip mid-lesson."""
+    base = np.array([0.05, 0.01, 0.05, 0.35 + 0.2 * math.cos(t / 300 + student), 0.1 + 0.1 * math.sin(t / 240),
+                     0.08, 0.35])
+    return tuple(float(p) for p in rng.dirichlet(np.maximum(base, 0.01) * 40))
+
+
+def seed(url: str) -> str:
+    """A finished demo lesson (per-student, 6 students, 20 min) and a running one; returns the running join code."""
+    _engine, sessions = open_database(url)
+    start = datetime.now(UTC) - timedelta(minutes=9)
+    with sessions.begin() as s:
+        lesson = create_lesson(s, "Year 9 maths (demo data)", owner="teacher", privacy_mode="per-student", start=True)
+        lesson.started_at = start
+        running = lesson.id
+        people = [add_participant(s, lesson, name, consent=True).id
+                  for name in ("Ada", "Ben", "Chloe", "Dev", "Eli", "Farah")]
+        code = lesson.join_code
+    writer = ObservationWriter(sessions)
+    rng = np.random.default_rng(7)
+    for second in range(0, 9 * 60, 2):
+        for k, pid in enumerate(people):
+            if k == 5 and 200 < second < 320:
+                continue  # one student steps away for two minutes
+            probs = synthetic_probabilities(rng, second, k)
+            writer.submit(running, pid, Observation(start + timedelta(seconds=second), k + 1, Box(200, 120, 160, 160),
+                                                   Prediction(EMOTIONS, probs), "demo"))
+    writer.close()
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, astronaut_scene, make_clip, run_scenario
+    from tests.browser.scenario import start_app
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    args = p.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    repo = Path(__file__).resolve().parents[1]
+    import skimage
+
+    astronaut = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp / 'data' / 'engagement.db'}"
+        code = seed(url)
+        clip = make_clip(tmp / "student.y4m", astronaut_scene(astronaut, 120, mirrored=False))
+        run_scenario(tmp, db_url=url, data_dir=tmp / "data", join_code=code, stream_seconds=6,
+                     students=[{"name": "Gus", "clip": str(clip)}], shots_dir=tmp / "shots")
+        (tmp / "shots" / "student0.png").replace(args.out / "student.png")
+        env = {"ENGAGE_DATABASE_URL": url, "ENGAGE_DATA_DIR": str(tmp / "data"), "ENGAGE_PRIVACY_MODE": "per-student",
+               "ENGAGE_MODELS_DIR": str(repo / "models"), "PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin",
+               "TF_CPP_MIN_LOG_LEVEL": "2"}
+        plan = {"repo": str(repo), "port": 8599, "env": env, "log": str(tmp / "app.log")}
+        app = start_app(plan)
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+                page = browser.new_page(viewport={"width": 1400, "height": 1500})
+                for path, name, wait in (("teacher", "teacher", "Per-student timeline"), ("admin", "admin", "Lesson"),
+                                         ("about", "about", "EU AI Act")):
+                    page.goto(f"http://127.0.0.1:8599/{path}")
+                    page.get_by_text(wait).first.wait_for(timeout=60_000)
+                    page.wait_for_timeout(2500)
+                    page.screenshot(path=str(args.out / f"{name}.png"), full_page=True)
+                page.goto("http://127.0.0.1:8599/photo")
+                png = tmp / "astronaut.png"
+                cv2.imwrite(str(png), astronaut)
+                page.locator("input[type=file]").first.set_input_files(str(png))
+                page.get_by_text("Face 1").first.wait_for(timeout=60_000)
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(args.out / "photo.png"), full_page=True)
+                browser.close()
+        finally:
+            app.terminate()
+            app.wait(15)
+    print(f"wrote screenshots to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
