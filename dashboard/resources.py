@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.session import open_database
 from db.writer import ObservationWriter
-from engine.classifier import EmotionClassifier, load_classifier
+from engine.card import read_card
+from engine.classifier import EmotionClassifier, KerasClassifier, load_classifier
+from engine.gradcam import GradCam
 from engine.registry import resolve_model
 from settings import Settings
 
@@ -44,6 +46,19 @@ def get_database(url: str) -> Database:
 def get_classifier(models_dir: str, model: str, runtime: str, threads: int) -> EmotionClassifier:
     """The emotion classifier, loaded once and shared by all streams (its inference is serialised)."""
     return load_classifier(resolve_model(Path(models_dir), model), runtime, threads)
+
+
+@st.cache_resource
+def get_explainer(models_dir: str, model: str) -> tuple[EmotionClassifier, GradCam] | None:
+    """The Keras form of the model and its Grad-CAM, or None when the model ships no Keras weights."""
+    folder = resolve_model(Path(models_dir), model)
+    keras_clf = load_classifier(folder, "keras") if "keras" in read_card(folder).files else None
+    return (keras_clf, GradCam(keras_clf.model)) if isinstance(keras_clf, KerasClassifier) else None
+
+
+def explainer() -> tuple[EmotionClassifier, GradCam] | None:
+    s = get_settings()
+    return get_explainer(str(s.models_dir), s.model) if s.emotion_inference else None
 
 
 def database() -> Database:

@@ -5,11 +5,13 @@ import cv2
 import streamlit as st
 
 from dashboard import charts
-from dashboard.resources import classifier, get_settings
+from dashboard.resources import classifier, explainer, get_settings
 from engine.analysis import analyse_image
 from engine.annotate import draw_faces
 from engine.detectors import make_detector
+from engine.gradcam import overlay
 from engine.media import MediaError, image_from_bytes
+from engine.preprocess import crop_face, preprocess_faces, to_gray
 
 st.title("Analyse a photo")
 settings = get_settings()
@@ -30,9 +32,20 @@ with st.spinner("Finding faces…"):
 if not results:
     st.warning("No face found. Try a brighter, front-facing photo.")
 st.image(cv2.cvtColor(draw_faces(image.copy(), results), cv2.COLOR_BGR2RGB), width="stretch")
+explain = explainer() if results else None
+show_cam = explain is not None and st.toggle("Show where the model looked (Grad-CAM)", value=True)
+gray = to_gray(image)
 for i, result in enumerate(results, 1):
     if result.prediction is None:
         st.write(f"Face {i}: box {result.box.as_list()} (emotion inference is off)")
         continue
-    st.plotly_chart(charts.probability_bars(result.prediction, f"Face {i}: {result.prediction.label} "
-                                            f"({result.prediction.confidence:.0%})"), key=f"face-{i}")
+    chart_col, cam_col = st.columns([3, 1]) if show_cam else (st.container(), None)
+    chart_col.plotly_chart(charts.probability_bars(result.prediction, f"Face {i}: {result.prediction.label} "
+                                                   f"({result.prediction.confidence:.0%})"), key=f"face-{i}")
+    if cam_col is not None and explain is not None:
+        keras_clf, cam = explain
+        crop = crop_face(gray, result.box)
+        face = preprocess_faces([crop], keras_clf.card.input_size, keras_clf.card.preprocessing)[0]
+        heat = cam.heatmap(face, result.prediction.top_index)
+        cam_col.image(cv2.cvtColor(overlay(cv2.resize(crop, (160, 160)), heat), cv2.COLOR_BGR2RGB),
+                      caption=f"Grad-CAM for {result.prediction.label}")

@@ -38,3 +38,11 @@ def test_evaluate_prints_json_writes_png_and_records_in_the_card(
 def test_evaluate_a_missing_model_folder(tmp_path: Path, fer_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "nope"), "--data", str(fer_csv)]) == 2
     assert "no card.json" in capsys.readouterr().err
+
+
+def test_compare_prints_one_row_per_model(tiny_models_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from training.compare import main as compare
+
+    assert compare(["--models-dir", str(tiny_models_dir)]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 3 and rows[2].startswith("| tiny (default) | mini_xception | 48×48 |")
