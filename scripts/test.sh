@@ -3,11 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
-# The real-browser tests need Debian's Chromium and `ip` (they run in their own network namespace).
+# The real-browser tests need Debian's Chromium and `ip` (they run in their own network namespace);
+# the `postgres` tests start a throwaway PostgreSQL server from Debian's package.
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=""
   [ -x /usr/bin/chromium ] || need="$need chromium"
   command -v ip >/dev/null || need="$need iproute2"
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$need postgresql"
   if [ -n "$need" ]; then
     echo "installing$need for the browser tests..." >&2
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >&2

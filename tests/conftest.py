@@ -91,11 +91,28 @@ def fake_classifier() -> FakeClassifier:
     return FakeClassifier()
 
 
-@pytest.fixture
-def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A fresh SQLite database file (WAL) per test: (engine, sessionmaker)."""
+@pytest.fixture(scope="session")
+def postgres_admin_url():  # type: ignore[no-untyped-def]
+    """One PostgreSQL server for the whole run, started on first use."""
+    from tests.postgres import pg_bin, postgres_server
+
+    if pg_bin() is None:
+        pytest.skip("POSTGRES TESTS SKIPPED: PostgreSQL is not installed (scripts/test.sh installs it as root)")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh database per test, SQLite (WAL) and PostgreSQL: (engine, sessionmaker)."""
     from db.session import open_database
 
-    engine, sessions = open_database(f"sqlite:///{tmp_path / 'test.db'}")
+    if request.param == "postgres":
+        from tests.postgres import fresh_database
+
+        url = fresh_database(request.getfixturevalue("postgres_admin_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    engine, sessions = open_database(url)
     yield engine, sessions
     engine.dispose()

@@ -59,8 +59,10 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(db) -> None:  # type:
     assert writer.stats.dropped == 1
 
 
-def test_observations_survive_a_locked_database(db) -> None:  # type: ignore[no-untyped-def]
-    engine, sessions = db
+def test_observations_survive_a_locked_sqlite_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from db.session import open_database
+
+    engine, sessions = open_database(f"sqlite:///{tmp_path / 'locked.db'}")  # SQLite locks the whole file
     lesson_id, (pid,) = lesson_with_participants(sessions, 1)
     writer = ObservationWriter(sessions)
     with engine.connect() as conn:  # hold the write lock so the first attempts fail with "database is locked"
