@@ -36,6 +36,8 @@ class Settings:
     video_width: int = 640
     video_height: int = 480
     video_fps: int = 15
+    admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
+    admin_password: str = ""
 
     @property
     def resolved_database_url(self) -> str:

@@ -21,4 +21,8 @@ pages = {
     ],
     "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon=":material/lock:", url_path="about")],
 }
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+from dashboard.auth import sign_out_button  # noqa: E402
+
+sign_out_button()
+navigation.run()

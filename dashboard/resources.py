@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.accounts import ensure_admin
 from db.session import open_database
 from db.writer import ObservationWriter
 from engine.card import read_card
@@ -37,6 +38,11 @@ def get_settings() -> Settings:
 def get_database(url: str) -> Database:
     """One engine, session factory and observation writer per database URL and process."""
     engine, sessions = open_database(url)
+    s = get_settings()
+    if s.admin_username:
+        with sessions.begin() as session:
+            if ensure_admin(session, s.admin_username, s.admin_password):
+                log.info("created the first admin account %r from the settings", s.admin_username)
     writer = ObservationWriter(sessions)
     atexit.register(writer.close)  # on shutdown, write what is still queued
     return Database(engine, sessions, writer)

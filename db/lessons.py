@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.schema import Course, LessonSession, ObservationRow, Participant
+from db.throttle import record_failure, record_success, wait_seconds
 
 # No 0/O, 1/I/L: codes are read off a projector and typed by students.
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -76,11 +77,17 @@ def end_lesson(session: Session, lesson: LessonSession) -> None:
     lesson.ended_at = lesson.ended_at or now()
 
 
-def lesson_by_code(session: Session, code: str) -> LessonSession:
-    """The live lesson for a join code; codes die when the lesson ends."""
+def lesson_by_code(session: Session, code: str, client: str = "") -> LessonSession:
+    """The live lesson for a join code; codes die when the lesson ends. Wrong guesses slow the client down."""
+    key = f"join:{client}"
+    wait = wait_seconds(session, key, now())
+    if wait > 0:
+        raise LessonError(f"too many wrong codes; try again in {int(wait) + 1} s")
     lesson = session.scalar(select(LessonSession).where(LessonSession.join_code == normalise_join_code(code)))
     if lesson is None or lesson.ended_at is not None:
+        record_failure(session, key, now())
         raise LessonError("no running lesson has this join code; check it with your teacher")
+    record_success(session, key)
     if lesson.started_at is None:
         raise LessonError("this lesson has not started yet; wait for your teacher to start it")
     return lesson
@@ -105,6 +112,19 @@ def delete_lesson_data(session: Session, lesson_id: int) -> int:
     session.execute(delete(Participant).where(Participant.session_id == lesson_id))
     session.execute(delete(LessonSession).where(LessonSession.id == lesson_id))
     return int(deleted)
+
+
+def lesson_for(session: Session, lesson_id: int, username: str, is_admin: bool) -> LessonSession:
+    """The lesson if this user may see it (its owner, or an admin); the same error whether missing or not theirs."""
+    lesson = session.get(LessonSession, lesson_id)
+    if lesson is None or not (is_admin or lesson.owner == username):
+        raise LessonError("no such lesson")
+    return lesson
+
+
+def visible_lessons(session: Session, username: str, is_admin: bool) -> list[LessonSession]:
+    """Every lesson for an admin; a teacher's own lessons otherwise."""
+    return list_lessons(session, None if is_admin else username)
 
 
 def list_lessons(session: Session, owner: str | None = None) -> list[LessonSession]:

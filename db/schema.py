@@ -78,3 +78,23 @@ class ObservationRow(Base):
         Index("ix_observations_session_ts", "session_id", "ts"),
         Index("ix_observations_participant_ts", "participant_id", "ts"),
     )
+
+
+class User(Base):
+    """A teacher or admin account; students have none (the join code is enough)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # "teacher" or "admin"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Attempt(Base):
+    """Failed login or join attempts per key, so that guessing is slowed down on every app server."""
+
+    __tablename__ = "attempts"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

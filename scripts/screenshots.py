@@ -19,7 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from db.accounts import create_user  # noqa: E402
 from db.lessons import add_participant, create_lesson  # noqa: E402
+from tests.browser.conftest import STAFF  # noqa: E402
 from db.session import open_database  # noqa: E402
 from db.writer import ObservationWriter  # noqa: E402
 from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
@@ -37,7 +39,9 @@ def seed(url: str) -> str:
     _engine, sessions = open_database(url)
     start = datetime.now(UTC) - timedelta(minutes=9)
     with sessions.begin() as s:
-        lesson = create_lesson(s, "Year 9 maths (demo data)", owner="teacher", privacy_mode="per-student", start=True)
+        create_user(s, STAFF["username"], STAFF["password"], "admin")
+        lesson = create_lesson(s, "Year 9 maths (demo data)", owner=STAFF["username"], privacy_mode="per-student",
+                               start=True)
         lesson.started_at = start
         running = lesson.id
         people = [add_participant(s, lesson, name, consent=True).id
@@ -60,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, astronaut_scene, make_clip, run_scenario
-    from tests.browser.scenario import start_app
+    from tests.browser.scenario import sign_in, start_app
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -87,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1400, "height": 1500})
+                sign_in(page, {"port": 8599, "staff": STAFF}, "teacher")
                 for path, name, wait in (("teacher", "teacher", "Per-student timeline"), ("admin", "admin", "Lesson"),
                                          ("about", "about", "EU AI Act")):
                     page.goto(f"http://127.0.0.1:8599/{path}")

@@ -4,13 +4,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.auth import require
 from dashboard.report import html_report
+from db.accounts import AccountError, create_user, list_accounts
 from dashboard.resources import database, get_settings
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import session_summary
 from db.reports import minute_aggregates, observations_export, to_csv_bytes
 
 st.title("Administration")
+account = require("admin")
 settings = get_settings()
 db = database()
 
@@ -19,6 +22,21 @@ a, b, c = st.columns(3)
 a.metric("Records written", stats.written)
 b.metric("Dropped (queue full)", stats.dropped)
 c.metric("Failed writes", stats.failed)
+
+with st.expander("Accounts"):
+    with db.sessions() as s:
+        st.dataframe(pd.DataFrame([{"username": a.username, "role": a.role} for a in list_accounts(s)]), hide_index=True)
+    with st.form("new-account", clear_on_submit=True):
+        new_name = st.text_input("New username")
+        new_password = st.text_input("Initial password (10+ characters)", type="password")
+        new_role = st.selectbox("Role", ["teacher", "admin"])
+        if st.form_submit_button("Create account"):
+            try:
+                with db.sessions.begin() as s:
+                    create_user(s, new_name, new_password, new_role)
+                st.success(f"Created {new_role} {new_name.strip().lower()}.")
+            except AccountError as exc:
+                st.error(str(exc))
 
 with db.sessions() as s:
     summaries = [session_summary(s, lesson.id) for lesson in list_lessons(s)]
@@ -46,7 +64,7 @@ right.download_button("Session report (HTML)", html_report(summary, minutes, set
 with st.expander("Delete this lesson's data"):
     st.write(f"This removes **{summary.observations}** records and **{summary.participants}** participants for good.")
     confirm = st.text_input("Type the lesson title to confirm", key=f"confirm-{lesson_id}")
-    if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title):
+    if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title, key="delete-lesson"):
         with db.sessions.begin() as s:
             deleted = delete_lesson_data(s, lesson_id)
         st.success(f"Deleted {deleted} records.")

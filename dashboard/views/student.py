@@ -43,7 +43,7 @@ if joined is None:
             st.stop()
         try:
             with database().sessions.begin() as s:
-                lesson = lesson_by_code(s, code)
+                lesson = lesson_by_code(s, code, client=st.context.ip_address or "unknown")
                 person = add_participant(s, lesson, name, consent=True)
                 st.session_state["student"] = {"lesson_id": lesson.id, "lesson": lesson.title,
                                                "participant_id": person.id, "name": person.display_name}

@@ -6,9 +6,12 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import charts
+from dashboard.auth import require
 from dashboard.resources import database, get_settings
 from db.alerts import attention_needed, hide_small_groups
-from db.lessons import LessonError, create_lesson, end_lesson, list_lessons, now, participant_names, start_lesson
+from db.lessons import (
+    LessonError, create_lesson, end_lesson, lesson_for, now, participant_names, start_lesson, visible_lessons,
+)
 from db.queries import emotion_shares, observations_frame
 from db.schema import LessonSession
 
@@ -16,6 +19,7 @@ LIVE_MINUTES = 10  # the rolling window of the live charts
 WINDOW = "10s"
 
 st.title("Teacher dashboard")
+account = require("teacher", "admin")
 settings = get_settings()
 db = database()
 per_student_allowed = settings.privacy_mode == "per-student"
@@ -28,13 +32,13 @@ with st.expander("New lesson", expanded=False), st.form("new-lesson", clear_on_s
     if st.form_submit_button("Create", type="primary"):
         try:
             with db.sessions.begin() as s:
-                created = create_lesson(s, title, owner="teacher", privacy_mode=mode, start=start_now)
+                created = create_lesson(s, title, owner=account.username, privacy_mode=mode, start=start_now)
                 st.session_state["lesson_id"] = created.id
         except LessonError as exc:
             st.error(str(exc))
 
 with db.sessions() as s:
-    lessons = list_lessons(s)
+    lessons = visible_lessons(s, account.username, account.is_admin)
 if not lessons:
     st.info("No lessons yet: create one above, then give the students its join code.")
     st.stop()
@@ -57,11 +61,11 @@ def lesson_controls(lesson: LessonSession) -> None:
     with right:
         if lesson.started_at is None and st.button("Start lesson", type="primary"):
             with db.sessions.begin() as s:
-                start_lesson(s, s.get_one(LessonSession, lesson.id))
+                start_lesson(s, lesson_for(s, lesson.id, account.username, account.is_admin))
             st.rerun()
         if lesson.started_at is not None and lesson.ended_at is None and st.button("End lesson"):
             with db.sessions.begin() as s:
-                end_lesson(s, s.get_one(LessonSession, lesson.id))
+                end_lesson(s, lesson_for(s, lesson.id, account.username, account.is_admin))
             st.rerun()
 
 

@@ -67,14 +67,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+STAFF = {"username": "teacher", "password": "a long test password"}
+
+
 def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, students: list[dict[str, str]],
                  stream_seconds: float, shots_dir: Path) -> dict:  # type: ignore[type-arg]
+    """Run tests/browser/scenario.py in a new network namespace; the lesson must be owned by STAFF's account."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
     env.update(ENGAGE_DATABASE_URL=db_url, ENGAGE_DATA_DIR=str(data_dir), ENGAGE_MODELS_DIR=str(REPO / "models"),
                ENGAGE_ANALYSIS_INTERVAL="0.5", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
     plan = {"repo": str(REPO), "port": free_port(), "env": env, "log": str(tmp / "app.log"), "join_code": join_code,
             "students": students, "stream_seconds": stream_seconds, "chromium": CHROMIUM,
-            "shots_dir": str(shots_dir), "result": str(tmp / "result.json")}
+            "shots_dir": str(shots_dir), "result": str(tmp / "result.json"), "staff": STAFF}
     (tmp / "plan.json").write_text(json.dumps(plan))
     command = f"{NETNS_SETUP} && exec {sys.executable} {REPO / 'tests/browser/scenario.py'} {tmp / 'plan.json'}"
     proc = subprocess.run(["unshare", "-n", "bash", "-c", command], capture_output=True, text=True, timeout=400)

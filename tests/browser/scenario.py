@@ -56,6 +56,14 @@ def join(page: Page, plan: dict, student: dict) -> None:  # type: ignore[type-ar
     frame.locator("video").first.wait_for(timeout=30_000)
 
 
+def sign_in(page: Page, plan: dict, path: str) -> None:  # type: ignore[type-arg]
+    """Open a staff page and sign in with the plan's staff account."""
+    page.goto(f"http://127.0.0.1:{plan['port']}/{path}")
+    page.get_by_role("textbox", name="Username").fill(plan["staff"]["username"])
+    page.get_by_role("textbox", name="Password").fill(plan["staff"]["password"])
+    page.get_by_role("button", name="Sign in").click()
+
+
 def main(plan_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text())
     shots = Path(plan["shots_dir"])
@@ -80,7 +88,7 @@ def main(plan_path: str) -> int:
             for i, page in enumerate(pages):
                 page.screenshot(path=str(shots / f"student{i}.png"), full_page=True)
             teacher = browsers[0].new_page(viewport={"width": 1400, "height": 1500})
-            teacher.goto(f"http://127.0.0.1:{plan['port']}/teacher")
+            sign_in(teacher, plan, "teacher")
             teacher.get_by_text("Streaming now").wait_for(timeout=30_000)
             time.sleep(4)  # one live refresh
             teacher.screenshot(path=str(shots / "teacher.png"), full_page=True)

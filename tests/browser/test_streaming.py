@@ -8,18 +8,21 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from db.accounts import create_user
 from db.lessons import create_lesson
 from db.schema import ObservationRow, Participant
 from db.session import open_database
-from tests.browser.conftest import astronaut_scene, make_clip, run_scenario
+from tests.browser.conftest import STAFF, astronaut_scene, make_clip, run_scenario
 
 pytestmark = pytest.mark.browser
 
 
 def new_lesson(url: str, title: str) -> str:
+    """A running lesson owned by the scenario's teacher account; returns its join code."""
     _engine, sessions = open_database(url)
     with sessions.begin() as s:
-        return create_lesson(s, title, owner="teacher", start=True).join_code
+        create_user(s, STAFF["username"], STAFF["password"], "teacher")
+        return create_lesson(s, title, owner=STAFF["username"], start=True).join_code
 
 
 def rows_by_student(url: str) -> dict[str, list[ObservationRow]]:

@@ -41,12 +41,12 @@ def app_env(tmp_path: Path, tiny_models_dir: Path, monkeypatch: pytest.MonkeyPat
 
 
 def fill_lesson(url: str, title: str, students: int, seconds: int, *, start: datetime | None = None,
-                privacy_mode: str = "aggregate", ended: bool = False) -> int:
+                privacy_mode: str = "aggregate", ended: bool = False, owner: str = "teacher") -> int:
     """A started lesson with `students` streams of `seconds` frames (1 fps), recorded via the real writer."""
     _engine, sessions = open_database(url)
     start = start or datetime.now(UTC) - timedelta(seconds=seconds)
     with sessions.begin() as s:
-        lesson = create_lesson(s, title, owner="teacher", privacy_mode=privacy_mode, start=True)
+        lesson = create_lesson(s, title, owner=owner, privacy_mode=privacy_mode, start=True)
         lesson.started_at = start
         if ended:
             lesson.ended_at = start + timedelta(seconds=seconds)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from db.accounts import Account, create_user
 from db.schema import LessonSession, ObservationRow, Participant
 from db.session import open_database
 from tests.dashboard.conftest import VIEWS, Env, fill_lesson
@@ -13,8 +14,13 @@ from tests.dashboard.conftest import VIEWS, Env, fill_lesson
 TIMEOUT = 60
 
 
-def run(view: str) -> AppTest:
+TEACHER, ADMIN = Account("teacher", "teacher"), Account("root", "admin")
+
+
+def run(view: str, account: Account | None = TEACHER) -> AppTest:
     at = AppTest.from_file(str(VIEWS / view), default_timeout=TIMEOUT)
+    if account is not None:
+        at.session_state["account"] = account
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -78,12 +84,14 @@ def test_past_lessons_replay_as_charts(app_env: Env) -> None:
 def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
     fill_lesson(app_env.url, "History", students=3, seconds=20, ended=True)
     keep = fill_lesson(app_env.url, "Geography", students=3, seconds=10, ended=True)
-    at = run("admin.py")
-    assert set(at.dataframe[0].value["lesson"]) == {"History", "Geography"}
+    at = run("admin.py", ADMIN)
+    lessons = next(d for d in at.dataframe if "lesson" in d.value.columns)
+    assert set(lessons.value["lesson"]) == {"History", "Geography"}
     assert len(at.get("download_button")) == 3
-    at.selectbox[0].set_value(keep - 1).run()  # History
-    at.text_input[0].set_value("History").run()
-    at.button[0].click().run()
+    history = keep - 1
+    [box for box in at.selectbox if box.label == "Lesson"][0].set_value(history).run()
+    at.text_input(key=f"confirm-{history}").set_value("History").run()
+    at.button(key="delete-lesson").click().run()
     assert not at.exception
     assert count(app_env.url, ObservationRow.id) == 30 and count(app_env.url, Participant.id) == 3
 
@@ -123,3 +131,41 @@ def test_still_image_rejects_a_file_that_is_not_an_image(app_env: Env) -> None:
 def test_about_page_explains_attention_only_mode(app_env: Env) -> None:
     at = run("about.py")
     assert "Article 5(1)(f)" in at.markdown[0].value and "attention-only" in at.markdown[0].value
+
+
+def test_staff_pages_ask_for_a_sign_in(app_env: Env) -> None:
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        create_user(s, "ada", "correct horse battery", "teacher")
+    at = run("teacher.py", account=None)
+    assert at.subheader[0].value == "Staff sign-in" and not at.get("plotly_chart")
+    at.text_input[0].set_value("ada")
+    at.text_input[1].set_value("not the password")
+    at.button[0].click().run()
+    assert "wrong username or password" in at.error[0].value
+    at.text_input[1].set_value("correct horse battery")
+    at.button[0].click().run()
+    assert at.session_state["account"] == Account("ada", "teacher")
+    assert at.title[0].value == "Teacher dashboard" and not at.error
+
+
+def test_the_admin_page_refuses_teachers(app_env: Env) -> None:
+    at = run("admin.py", TEACHER)
+    assert "for admin accounts" in at.error[0].value and not at.get("download_button")
+
+
+def test_a_teacher_sees_only_their_own_lessons_even_with_a_guessed_id(app_env: Env) -> None:
+    theirs = fill_lesson(app_env.url, "Someone else's lesson", students=3, seconds=10, owner="bob")
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        from db.lessons import create_lesson
+
+        create_lesson(s, "My lesson", owner="teacher", start=True)
+    at = AppTest.from_file(str(VIEWS / "teacher.py"), default_timeout=TIMEOUT)
+    at.session_state["account"] = TEACHER
+    at.session_state["lesson_id"] = theirs  # a guessed id
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown) + " ".join(str(b.options) for b in at.selectbox)
+    assert "My lesson" in text and "Someone else" not in text
+    assert {m.label: m.value for m in at.metric}["Records"] == "0"

@@ -24,16 +24,19 @@ def test_join_codes_are_unique_and_well_formed(db) -> None:  # type: ignore[no-u
 
 def test_students_join_only_running_lessons(db) -> None:  # type: ignore[no-untyped-def]
     _, sessions = db
-    with sessions.begin() as s:
+    with sessions.begin() as s:  # the teacher's request
         lesson = create_lesson(s, "Maths")
-        code = lesson.join_code
-        with pytest.raises(LessonError, match="not started"):
-            lesson_by_code(s, code)
-        start_lesson(s, lesson)
-        assert lesson_by_code(s, code.lower()).id == lesson.id  # codes are case-insensitive
-        end_lesson(s, lesson)
-        with pytest.raises(LessonError, match="no running lesson"):
-            lesson_by_code(s, code)
+        code, lesson_id = lesson.join_code, lesson.id
+    with sessions() as s, pytest.raises(LessonError, match="not started"):  # a student's request
+        lesson_by_code(s, code)
+    with sessions.begin() as s:
+        start_lesson(s, s.get_one(LessonSession, lesson_id))
+    with sessions() as s:
+        assert lesson_by_code(s, code.lower()).id == lesson_id  # codes are case-insensitive
+    with sessions.begin() as s:
+        end_lesson(s, s.get_one(LessonSession, lesson_id))
+    with sessions() as s, pytest.raises(LessonError, match="no running lesson"):
+        lesson_by_code(s, code)
 
 
 @pytest.mark.parametrize("text", ["", "abc", "ABCDEFG", "AB0DEF", "AB CD!"])

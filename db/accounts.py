@@ -1,0 +1,124 @@
+"""Teacher and admin accounts: argon2 password hashes, throttled logins, and the first-admin command.
+
+python -m db.accounts create-user --username ada --role admin   (asks for the password, or reads --password-env)
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.schema import User
+from db.throttle import record_failure, record_success, wait_seconds
+
+ROLES: tuple[str, ...] = ("teacher", "admin")
+MIN_PASSWORD_LENGTH = 10
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password")  # verified against for unknown users, so timing does not tell
+
+
+class AccountError(ValueError):
+    """A refused account operation or login; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is signed in."""
+
+    username: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> Account:
+    username = username.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise AccountError("usernames are 2-80 lower-case letters, digits, dots, dashes or underscores")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {ROLES}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AccountError(f"user {username!r} already exists")
+    session.add(User(username=username, password_hash=_hasher.hash(password), role=role, created_at=datetime.now(UTC)))
+    session.flush()
+    return Account(username, role)
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> Account:
+    """The account for these credentials; repeated failures make the username wait before trying again."""
+    now = now or datetime.now(UTC)
+    username = username.strip().lower()
+    key = f"login:{username}"
+    wait = wait_seconds(session, key, now)
+    if wait > 0:
+        raise AccountError(f"too many failed attempts; try again in {int(wait) + 1} s")
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None:
+            raise VerificationError("unknown user")
+    except VerificationError:
+        record_failure(session, key, now)
+        raise AccountError("wrong username or password") from None
+    record_success(session, key)
+    return Account(user.username, user.role)
+
+
+def list_accounts(session: Session) -> list[Account]:
+    return [Account(u.username, u.role) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def ensure_admin(session: Session, username: str, password: str) -> bool:
+    """Create the first admin from settings when it does not exist yet; True if created."""
+    if not username or session.scalar(select(User).where(User.username == username.strip().lower())) is not None:
+        return False
+    create_user(session, username, password, "admin")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m db.accounts", description="Manage teacher and admin accounts.")
+    sub = p.add_subparsers(dest="command", required=True)
+    create = sub.add_parser("create-user", help="create a teacher or admin account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", choices=ROLES, default="teacher")
+    create.add_argument("--password-env", help="read the password from this environment variable instead of a prompt")
+    sub.add_parser("list", help="list accounts")
+    p.add_argument("--db", default=None, help="SQLAlchemy URL (default: ENGAGE_DATABASE_URL or the SQLite default)")
+    args = p.parse_args(argv)
+    from db.session import open_database
+    from settings import Settings
+
+    _engine, sessions = open_database(args.db or Settings.from_env().resolved_database_url)
+    try:
+        if args.command == "list":
+            with sessions() as s:
+                for account in list_accounts(s):
+                    print(f"{account.username}\t{account.role}")
+            return 0
+        password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass("Password: ")
+        with sessions.begin() as s:
+            create_user(s, args.username, password, args.role)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {args.role} {args.username.strip().lower()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
