@@ -6,8 +6,8 @@ import streamlit as st
 
 from dashboard.auth import require
 from dashboard.report import html_report
-from db.accounts import AccountError, create_user, list_accounts
 from dashboard.resources import database, get_settings
+from db.accounts import AccountError, create_user, list_accounts
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import session_summary
 from db.reports import minute_aggregates, observations_export, to_csv_bytes

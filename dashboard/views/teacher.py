@@ -10,7 +10,14 @@ from dashboard.auth import require
 from dashboard.resources import database, get_settings
 from db.alerts import attention_needed, hide_small_groups
 from db.lessons import (
-    LessonError, create_lesson, end_lesson, lesson_for, now, participant_names, start_lesson, visible_lessons,
+    LessonError,
+    create_lesson,
+    end_lesson,
+    lesson_for,
+    now,
+    participant_names,
+    start_lesson,
+    visible_lessons,
 )
 from db.queries import emotion_shares, observations_frame
 from db.schema import LessonSession
