@@ -32,6 +32,7 @@ class Settings:
     max_image_pixels: int = 50_000_000  # larger uploads are refused before decoding
     privacy_mode: str = "aggregate"
     min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
+    retention_days: int = 30  # observations older than this are deleted at start-up and by db.retention; 0 keeps all
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
     video_width: int = 640
     video_height: int = 480

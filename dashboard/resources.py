@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.accounts import ensure_admin
+from db.retention import purge_older_than
 from db.session import open_database
 from db.writer import ObservationWriter
 from engine.card import read_card
@@ -43,6 +44,10 @@ def get_database(url: str) -> Database:
         with sessions.begin() as session:
             if ensure_admin(session, s.admin_username, s.admin_password):
                 log.info("created the first admin account %r from the settings", s.admin_username)
+    with sessions.begin() as session:
+        purged = purge_older_than(session, s.retention_days)
+    if purged:
+        log.info("retention: deleted %d observations older than %d days", purged, s.retention_days)
     writer = ObservationWriter(sessions)
     atexit.register(writer.close)  # on shutdown, write what is still queued
     return Database(engine, sessions, writer)

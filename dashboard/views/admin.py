@@ -10,7 +10,8 @@ from dashboard.resources import database, get_settings
 from db.accounts import AccountError, create_user, list_accounts
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import session_summary
-from db.reports import minute_aggregates, observations_export, to_csv_bytes
+from db.reports import minute_aggregates, observations_export, pseudonyms, to_csv_bytes
+from db.retention import delete_participant_data
 
 st.title("Administration")
 account = require("admin")
@@ -60,6 +61,19 @@ left.download_button("Observations (CSV)", to_csv_bytes(observations), f"{slug}-
 mid.download_button("Per-minute mood (CSV)", to_csv_bytes(minutes), f"{slug}-per-minute.csv", "text/csv")
 right.download_button("Session report (HTML)", html_report(summary, minutes, settings.min_group_size),
                       f"{slug}-report.html", "text/html")
+
+with st.expander("Delete one participant's data"):
+    with db.sessions() as s:
+        people = pseudonyms(s, lesson_id)
+    if people:
+        who = st.selectbox("Participant (pseudonymous id)", list(people), format_func=people.get, key="participant")
+        if st.button("Delete this participant's data", key="delete-participant"):
+            with db.sessions.begin() as s:
+                removed = delete_participant_data(s, who)
+            st.success(f"Deleted {removed} records of {people[who]}.")
+            st.rerun()
+    else:
+        st.caption("No participants.")
 
 with st.expander("Delete this lesson's data"):
     st.write(f"This removes **{summary.observations}** records and **{summary.participants}** participants for good.")

@@ -169,3 +169,11 @@ def test_a_teacher_sees_only_their_own_lessons_even_with_a_guessed_id(app_env: E
     text = " ".join(m.value for m in at.markdown) + " ".join(str(b.options) for b in at.selectbox)
     assert "My lesson" in text and "Someone else" not in text
     assert {m.label: m.value for m in at.metric}["Records"] == "0"
+
+
+def test_admin_deletes_one_participants_data(app_env: Env) -> None:
+    fill_lesson(app_env.url, "Physics", students=3, seconds=10, ended=True)
+    at = run("admin.py", ADMIN)
+    at.button(key="delete-participant").click().run()
+    assert not at.exception and "Deleted 10 records" in at.success[0].value
+    assert count(app_env.url, ObservationRow.id) == 20 and count(app_env.url, Participant.id) == 2
