@@ -18,6 +18,8 @@ account = require("admin")
 settings = get_settings()
 db = database()
 
+if "flash" in st.session_state:  # the outcome of the last deletion, shown once after the rerun
+    st.success(st.session_state.pop("flash"))
 stats = db.writer.stats
 a, b, c = st.columns(3)
 a.metric("Records written", stats.written)
@@ -66,11 +68,12 @@ with st.expander("Delete one participant's data"):
     with db.sessions() as s:
         people = pseudonyms(s, lesson_id)
     if people:
-        who = st.selectbox("Participant (pseudonymous id)", list(people), format_func=people.get, key="participant")
-        if st.button("Delete this participant's data", key="delete-participant"):
+        ids: list[int] = list(people)
+        who = st.selectbox("Participant (pseudonymous id)", ids, format_func=lambda pid: people[pid], key="participant")
+        if who is not None and st.button("Delete this participant's data", key="delete-participant"):
             with db.sessions.begin() as s:
                 removed = delete_participant_data(s, who)
-            st.success(f"Deleted {removed} records of {people[who]}.")
+            st.session_state["flash"] = f"Deleted {removed} records of {people[who]}."
             st.rerun()
     else:
         st.caption("No participants.")
@@ -81,5 +84,5 @@ with st.expander("Delete this lesson's data"):
     if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title, key="delete-lesson"):
         with db.sessions.begin() as s:
             deleted = delete_lesson_data(s, lesson_id)
-        st.success(f"Deleted {deleted} records.")
+        st.session_state["flash"] = f"Deleted {deleted} records."
         st.rerun()
