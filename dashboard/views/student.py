@@ -1,62 +1,76 @@
-"""Student view: join a lesson with its code, consent, then stream the webcam."""
+"""Student view: enter the lesson's join code, read what this lesson records and agree, then stream."""
 from __future__ import annotations
 
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from dashboard.consent import consent_text
 from dashboard.resources import classifier, database, get_settings
 from dashboard.streaming import frame_callback, make_processor, media_constraints, rtc_configuration
 from db.lessons import LessonError, add_participant, lesson_by_code
+from db.schema import LessonSession
 from engine.stream import StreamProcessor
-
-EMOTION_CONSENT = """
-**What happens when you stream**
-- Your camera picture is analysed **in memory on the school's server** and is **never stored or recorded**.
-- For each face the software estimates how likely seven emotions are (Angry, Disgust, Fear, Happy, Sad,
-  Surprise, Neutral), about once a second. Those numbers, a time stamp and a random id (not your name) are saved.
-- Your teacher sees the **class as a whole**; individual timelines appear only if your school has allowed it.
-- The estimates are often wrong: they describe a facial expression, not how you feel.
-- You can stop the camera or leave at any time.
-"""
-ATTENTION_CONSENT = """
-**What happens when you stream**
-- Your camera picture is analysed **in memory on the school's server** and is **never stored or recorded**.
-- Only whether a face is visible is recorded (no emotion analysis runs in this deployment), with a time stamp
-  and a random id (not your name).
-- You can stop the camera or leave at any time.
-"""
 
 st.title("Join your lesson")
 settings = get_settings()
+db = database()
 joined = st.session_state.get("student")
+pending = st.session_state.get("pending")  # a valid code, waiting for the student's consent
 
-if joined is None:
-    with st.form("join"):
+if joined is None and pending is None:
+    with st.form("code"):
         code = st.text_input("Join code", max_chars=12, placeholder="e.g. K7PM3Q", help="Your teacher shows it on screen")
         name = st.text_input("Display name", max_chars=80, placeholder="a nickname is fine")
-        st.markdown(EMOTION_CONSENT if settings.emotion_inference else ATTENTION_CONSENT)
-        consent = st.checkbox("I have read this and agree to stream")
-        submitted = st.form_submit_button("Join", type="primary")
+        submitted = st.form_submit_button("Next", type="primary")
     if submitted:
-        if not consent:
-            st.error("Please tick the box to agree before joining.")
+        if not name.strip():
+            st.error("Please enter a display name (a nickname is fine).")
             st.stop()
         try:
-            with database().sessions.begin() as s:
+            with db.sessions() as s:
                 lesson = lesson_by_code(s, code, client=st.context.ip_address or "unknown")
-                person = add_participant(s, lesson, name, consent=True)
-                st.session_state["student"] = {"lesson_id": lesson.id, "lesson": lesson.title,
-                                               "participant_id": person.id, "name": person.display_name}
+                st.session_state["pending"] = {"lesson_id": lesson.id, "lesson": lesson.title, "name": name.strip(),
+                                               "per_student": lesson.privacy_mode == "per-student"
+                                               and settings.privacy_mode == "per-student"}
+                s.commit()  # a correct code clears earlier failures
         except LessonError as exc:
             st.error(str(exc))
             st.stop()
         st.rerun()
     st.stop()
 
+if joined is None:
+    st.subheader(f"{pending['lesson']}")
+    st.markdown(consent_text(settings.emotion_inference, pending["per_student"], settings.min_group_size))
+    with st.form("consent"):
+        agree = st.checkbox("I have read this and agree to stream")
+        join = st.form_submit_button("Join", type="primary")
+    if st.button("Back"):
+        st.session_state.pop("pending")
+        st.rerun()
+    if join:
+        if not agree:
+            st.error("Please tick the box to agree before joining.")
+            st.stop()
+        try:
+            with db.sessions.begin() as s:
+                lesson = s.get(LessonSession, pending["lesson_id"])
+                if lesson is None or lesson.ended_at is not None:
+                    raise LessonError("this lesson has ended")
+                person = add_participant(s, lesson, pending["name"], consent=True)
+                st.session_state["student"] = {"lesson_id": lesson.id, "lesson": lesson.title,
+                                               "participant_id": person.id, "name": person.display_name}
+        except LessonError as exc:
+            st.error(str(exc))
+            st.stop()
+        st.session_state.pop("pending")
+        st.rerun()
+    st.stop()
+
 st.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. Press START to share your camera.")
 processor: StreamProcessor | None = st.session_state.get("processor")
 if processor is None:
-    processor = make_processor(settings, classifier(), database().writer, joined["lesson_id"], joined["participant_id"])
+    processor = make_processor(settings, classifier(), db.writer, joined["lesson_id"], joined["participant_id"])
     st.session_state["processor"] = processor
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")

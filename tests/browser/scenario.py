@@ -48,6 +48,7 @@ def join(page: Page, plan: dict, student: dict) -> None:  # type: ignore[type-ar
     page.goto(f"http://127.0.0.1:{plan['port']}/")
     page.get_by_role("textbox", name="Join code").fill(plan["join_code"])
     page.get_by_role("textbox", name="Display name").fill(student["name"])
+    page.get_by_role("button", name="Next").click()
     page.get_by_text("I have read this and agree to stream").click()
     page.get_by_role("button", name="Join", exact=True).click()
     page.get_by_text("You are in").wait_for(timeout=30_000)

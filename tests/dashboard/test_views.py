@@ -97,19 +97,51 @@ def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
 
 
 def test_student_join_errors_are_clear(app_env: Env) -> None:
-    at = run("student.py")
+    at = run("student.py", account=None)
     at.text_input[0].set_value("ZZZZZZ")
     at.text_input[1].set_value("Ada")
-    at.checkbox[0].check()
     at.button[0].click().run()
     assert "no running lesson" in at.error[0].value
     at.text_input[0].set_value("bad!")
     at.button[0].click().run()
     assert "join code is 6 letters" in at.error[0].value
-    at.checkbox[0].uncheck()
+    at.text_input[1].set_value("   ")
     at.button[0].click().run()
-    assert "tick the box" in at.error[0].value
+    assert "display name" in at.error[0].value
     assert count(app_env.url, Participant.id) == 0
+
+
+@pytest.mark.parametrize("lesson_mode, deployment_mode, visible", [
+    ("aggregate", "aggregate", "the class as a whole only"),
+    ("per-student", "aggregate", "the class as a whole only"),  # a lesson cannot widen the deployment's mode
+    ("per-student", "per-student", "your teacher can see your own timeline"),
+])
+def test_consent_says_what_this_lesson_shows_and_nothing_is_recorded_without_it(
+    app_env: Env, monkeypatch: pytest.MonkeyPatch, lesson_mode: str, deployment_mode: str, visible: str
+) -> None:
+    import streamlit as st
+
+    monkeypatch.setenv("ENGAGE_PRIVACY_MODE", deployment_mode)
+    st.cache_resource.clear()
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        from db.lessons import create_lesson
+
+        code = create_lesson(s, "Art", owner="teacher", privacy_mode=lesson_mode, start=True).join_code
+    at = run("student.py", account=None)
+    at.text_input[0].set_value(code.lower())
+    at.text_input[1].set_value("Ada")
+    at.button[0].click().run()
+    assert at.subheader[0].value == "Art" and visible in at.markdown[0].value
+    at.button[0].click().run()  # Join without ticking the box
+    assert "tick the box" in at.error[0].value and count(app_env.url, Participant.id) == 0
+
+
+def test_attention_only_consent_mentions_no_emotion_analysis() -> None:
+    from dashboard.consent import consent_text
+
+    text = consent_text(emotion_inference=False, per_student=False, min_group=3)
+    assert "no emotion analysis" in text and "Surprise" not in text
 
 
 def test_still_image_shows_every_face_with_seven_probabilities(app_env: Env, astronaut_bgr) -> None:  # type: ignore[no-untyped-def]
