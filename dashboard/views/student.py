@@ -40,6 +40,7 @@ if joined is None and pending is None:
     st.stop()
 
 if joined is None:
+    assert pending is not None
     st.subheader(f"{pending['lesson']}")
     st.markdown(consent_text(settings.emotion_inference, pending["per_student"], settings.min_group_size))
     with st.form("consent"):
@@ -54,11 +55,11 @@ if joined is None:
             st.stop()
         try:
             with db.sessions.begin() as s:
-                lesson = s.get(LessonSession, pending["lesson_id"])
-                if lesson is None or lesson.ended_at is not None:
+                target = s.get(LessonSession, pending["lesson_id"])
+                if target is None or target.ended_at is not None:
                     raise LessonError("this lesson has ended")
-                person = add_participant(s, lesson, pending["name"], consent=True)
-                st.session_state["student"] = {"lesson_id": lesson.id, "lesson": lesson.title,
+                person = add_participant(s, target, pending["name"], consent=True)
+                st.session_state["student"] = {"lesson_id": target.id, "lesson": target.title,
                                                "participant_id": person.id, "name": person.display_name}
         except LessonError as exc:
             st.error(str(exc))
