@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"{'model':<22}{'runtime':<9}{'b1 ms/face':>11}{'b8 ms/face':>11}{'b32 ms/face':>12}{'PrivateTest':>12}"]
     for r in rows:
         acc = f"{r['private_test_accuracy']:.4f}" if r["private_test_accuracy"] is not None else "-"
-        lines.append(f"{r['model'] + (' *' if r['default'] else ''):<22}{r['runtime']:<9}{r['ms_per_face_b1']:>11.3f}"
+        name = f"{r['model']}{' *' if r['default'] else ''}"
+        lines.append(f"{name:<22}{r['runtime']:<9}{r['ms_per_face_b1']:>11.3f}"
                      f"{r['ms_per_face_b8']:>11.3f}{r['ms_per_face_b32']:>12.3f}{acc:>12}")
     lines.append("(* default model; median of --repeats runs after warm-up; the same process and threads for all)")
     if "default_vs_fer_ms_per_face_b32" in result:
