@@ -81,6 +81,7 @@ webrtc_streamer(
     rtc_configuration=rtc_configuration(settings),
     media_stream_constraints=media_constraints(settings),
     video_frame_callback=frame_callback(processor),
+    on_video_ended=processor.close,
     async_processing=True,
 )
 

@@ -209,3 +209,23 @@ def test_admin_deletes_one_participants_data(app_env: Env) -> None:
     at.button(key="delete-participant").click().run()
     assert not at.exception and "Deleted 10 records" in at.success[0].value
     assert count(app_env.url, ObservationRow.id) == 20 and count(app_env.url, Participant.id) == 2
+
+
+def test_attention_only_never_loads_the_emotion_model(app_env: Env, monkeypatch: pytest.MonkeyPatch,
+                                                     astronaut_bgr) -> None:  # type: ignore[no-untyped-def]
+    import streamlit as st
+
+    from dashboard import resources
+
+    def forbidden(*_args: object) -> None:
+        raise AssertionError("the classifier must not be loaded in attention-only mode")
+
+    monkeypatch.setenv("ENGAGE_PRIVACY_MODE", "attention-only")
+    monkeypatch.setattr(resources, "load_classifier", forbidden)
+    st.cache_resource.clear()
+    assert resources.classifier() is None and resources.explainer() is None
+    at = run("still.py", account=None)
+    ok, png = cv2.imencode(".png", astronaut_bgr)
+    at.file_uploader[0].set_value(("astronaut.png", png.tobytes(), "image/png")).run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("emotion inference is off" in m.value for m in at.markdown)
