@@ -67,12 +67,11 @@ class StreamProcessor:
         self.latest: list[FaceResult] = []
         self.model_name = classifier.card.name if classifier is not None else "attention-only"
 
-    def close(self) -> StreamStats:
-        """Forget the stream's tracks and overlay when its video ends; returns the final counters."""
+    def close(self) -> None:
+        """Forget the stream's tracks and overlay when its video ends (the counters stay for the status line)."""
         self.tracker = IouTracker(min_hits=self.tracker.min_hits)
         self.latest = []
         log.info("stream %s ended: %s", self.stream_id, self.stats)
-        return self.stats
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         """The frame with boxes and labels drawn (when the overlay is on); never raises."""

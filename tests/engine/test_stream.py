@@ -88,4 +88,5 @@ def test_a_face_seen_in_one_frame_only_is_not_recorded(fake_classifier: FakeClas
 def test_close_forgets_tracks_so_a_restarted_stream_starts_fresh(fake_classifier: FakeClassifier) -> None:
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, min_hits=1)
     proc.process(frame())
-    assert proc.close().frames == 1 and proc.latest == [] and proc.tracker.tracks == []
+    proc.close()
+    assert proc.stats.frames == 1 and proc.latest == [] and proc.tracker.tracks == []
