@@ -32,6 +32,7 @@ class Settings:
     max_image_pixels: int = 50_000_000  # larger uploads are refused before decoding
     privacy_mode: str = "aggregate"
     min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
+    attention: bool = True  # presence, eyes and head pose from facial landmarks (models/facemesh)
     retention_days: int = 30  # observations older than this are deleted at start-up and by db.retention; 0 keeps all
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
     video_width: int = 640
@@ -43,6 +44,10 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'engagement.db'}"
+
+    @property
+    def facemesh_path(self) -> Path:
+        return self.models_dir / "facemesh" / "face_landmark.tflite"
 
     @property
     def emotion_inference(self) -> bool:

@@ -47,6 +47,18 @@ def current_distribution(shares: pd.DataFrame, title: str = "Right now") -> go.F
     return fig
 
 
+def attention_line(attention: pd.DataFrame) -> go.Figure:
+    """Share of the class attentive (eyes open, facing the screen), with eyes closed and looking away."""
+    if attention.empty:
+        return empty_figure("No attention data yet")
+    long = attention.melt(id_vars="window", value_vars=["attentive", "looking_away", "eyes_closed"],
+                          var_name="signal", value_name="share")
+    fig = px.line(long, x="window", y="share", color="signal", title="Attention",
+                  color_discrete_map={"attentive": "#2ca02c", "looking_away": "#ff7f0e", "eyes_closed": "#7f7f7f"})
+    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, xaxis_title=None, height=300, **LAYOUT)
+    return fig
+
+
 def participants_line(shares: pd.DataFrame) -> go.Figure:
     """Students contributing per window."""
     if shares.empty:

@@ -14,6 +14,7 @@ from db.accounts import ensure_admin
 from db.retention import purge_older_than
 from db.session import open_database
 from db.writer import ObservationWriter
+from engine.attention import FaceMesh
 from engine.card import read_card
 from engine.classifier import EmotionClassifier, KerasClassifier, load_classifier
 from engine.gradcam import GradCam
@@ -70,6 +71,17 @@ def get_explainer(models_dir: str, model: str) -> tuple[EmotionClassifier, GradC
 def explainer() -> tuple[EmotionClassifier, GradCam] | None:
     s = get_settings()
     return get_explainer(str(s.models_dir), s.model) if s.emotion_inference else None
+
+
+@st.cache_resource
+def get_facemesh(path: str) -> FaceMesh | None:
+    """The landmark model for attention signals, shared by all streams (its inference is serialised)."""
+    return FaceMesh(Path(path)) if Path(path).exists() else None
+
+
+def facemesh() -> FaceMesh | None:
+    s = get_settings()
+    return get_facemesh(str(s.facemesh_path)) if s.attention else None
 
 
 def database() -> Database:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import av
 
 from db.writer import ObservationWriter
+from engine.attention import FaceMesh
 from engine.classifier import EmotionClassifier
 from engine.detectors import make_detector
 from engine.stream import StreamProcessor
@@ -17,13 +18,13 @@ from settings import Settings
 
 
 def make_processor(settings: Settings, classifier: EmotionClassifier | None, writer: ObservationWriter,
-                   lesson_id: int, participant_id: int) -> StreamProcessor:
+                   lesson_id: int, participant_id: int, attention: FaceMesh | None = None) -> StreamProcessor:
     """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe)."""
     return StreamProcessor(
         make_detector(settings.detector), classifier,
         lambda obs: writer.submit(lesson_id, participant_id, obs),
         stream_id=f"lesson{lesson_id}-p{participant_id}", analysis_interval=settings.analysis_interval,
-        detect_width=settings.detect_width,
+        detect_width=settings.detect_width, attention=attention,
     )
 
 

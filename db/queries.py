@@ -1,6 +1,7 @@
 """Aggregate queries the dashboard and reports need, as pandas DataFrames and typed summaries."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ def observations_frame(session: Session, lesson_id: int, since: datetime | None 
     """Observations of a lesson (optionally from `since`, or of one participant), oldest first."""
     cols = [ObservationRow.ts, ObservationRow.participant_id, ObservationRow.track_id, ObservationRow.label,
             ObservationRow.confidence, *(getattr(ObservationRow, c) for c in PROBABILITY_COLUMNS),
-            ObservationRow.model_name]
+            ObservationRow.model_name, ObservationRow.extras]
     query = select(*cols).where(ObservationRow.session_id == lesson_id)
     if since is not None:
         query = query.where(ObservationRow.ts >= since)
@@ -46,6 +47,28 @@ def emotion_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
     out["observations"] = grouped.size()
     out["participants"] = grouped["participant_id"].nunique()
     return out.reset_index(names="window")[columns]
+
+
+ATTENTION_COLUMNS = ["window", "attentive", "eyes_closed", "looking_away", "observations", "participants"]
+
+
+def attention_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
+    """Per window, the share of observations with eyes open and facing the screen (attentive), eyes closed,
+    and looking away; only observations that carry attention signals count."""
+    if frame.empty or "extras" not in frame:
+        return pd.DataFrame(columns=ATTENTION_COLUMNS)
+    signals = frame["extras"].dropna().map(json.loads)
+    signals = signals[signals.map(lambda d: "eyes_open" in d)]
+    if signals.empty:
+        return pd.DataFrame(columns=ATTENTION_COLUMNS)
+    rows = frame.loc[signals.index, ["ts", "participant_id"]].assign(
+        eyes_closed=[not d["eyes_open"] for d in signals], looking_away=[bool(d["looking_away"]) for d in signals])
+    rows["attentive"] = ~rows["eyes_closed"] & ~rows["looking_away"]
+    grouped = rows.groupby(rows["ts"].dt.floor(window))
+    out = grouped[["attentive", "eyes_closed", "looking_away"]].mean()
+    out["observations"] = grouped.size()
+    out["participants"] = grouped["participant_id"].nunique()
+    return out.reset_index(names="window")[ATTENTION_COLUMNS]
 
 
 def participant_timeline(session: Session, lesson_id: int, participant_id: int) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from db.queries import emotion_shares, observations_frame
 from db.schema import PROBABILITY_COLUMNS, Participant
 
-EXPORT_COLUMNS = ["ts", "participant", "track_id", "label", "confidence", *PROBABILITY_COLUMNS, "model_name"]
+EXPORT_COLUMNS = ["ts", "participant", "track_id", "label", "confidence", *PROBABILITY_COLUMNS, "model_name", "extras"]
 
 
 def pseudonyms(session: Session, lesson_id: int) -> dict[int, str]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from engine.attention import FaceMesh
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector
 from engine.preprocess import crop_face, to_gray
@@ -14,14 +15,17 @@ from engine.stream import StreamProcessor
 from engine.types import FaceResult, Observation, Prediction
 
 
-def analyse_image(image: np.ndarray, detector: FaceDetector, classifier: EmotionClassifier | None) -> list[FaceResult]:
-    """Every face in a BGR image with its probabilities (None when emotion inference is off), left to right."""
+def analyse_image(image: np.ndarray, detector: FaceDetector, classifier: EmotionClassifier | None,
+                  attention: FaceMesh | None = None) -> list[FaceResult]:
+    """Every face in a BGR image, left to right, with its probabilities (None when emotion inference is off)
+    and its attention signals (None without the landmark model)."""
     faces = sorted(detector.detect(image), key=lambda f: (f.box.x, f.box.y))
     predictions: list[Prediction | None] = [None] * len(faces)
     if classifier is not None and faces:
         gray = to_gray(image)
         predictions = list(classifier.predict([crop_face(gray, f.box) for f in faces]))
-    return [FaceResult(f.box, p, None, f.score) for f, p in zip(faces, predictions)]
+    return [FaceResult(f.box, p, None, f.score, attention.attention(image, f.box).as_dict() if attention else None)
+            for f, p in zip(faces, predictions)]
 
 
 def face_to_json(result: FaceResult) -> dict[str, object]:
@@ -30,6 +34,8 @@ def face_to_json(result: FaceResult) -> dict[str, object]:
     if result.prediction is not None:
         item.update(label=result.prediction.label, confidence=result.prediction.confidence,
                     probabilities=result.prediction.as_dict())
+    if result.attention is not None:
+        item["attention"] = result.attention
     return item
 
 
@@ -72,12 +78,13 @@ class VideoResult:
 
 def analyse_video(frames: Iterator[tuple[float, np.ndarray]], detector: FaceDetector,
                   classifier: EmotionClassifier | None, *, interval: float, detect_width: int,
-                  started: datetime, on_frame: Callable[[], None] = lambda: None) -> VideoResult:
+                  started: datetime, on_frame: Callable[[], None] = lambda: None,
+                  attention: FaceMesh | None = None) -> VideoResult:
     """Run a video's frames through a StreamProcessor on the video's own clock (not wall time)."""
     video_time = [0.0]
     observations: list[Observation] = []
     processor = StreamProcessor(
-        detector, classifier, observations.append, stream_id="video", analysis_interval=interval,
+        detector, classifier, observations.append, stream_id="video", analysis_interval=interval, attention=attention,
         detect_width=detect_width, overlay=False, clock=lambda: video_time[0],
         wallclock=lambda: started + timedelta(seconds=video_time[0]),
     )

@@ -18,6 +18,7 @@ import cv2
 
 from engine.analysis import VideoResult, analyse_image, analyse_video, face_to_json
 from engine.annotate import draw_faces
+from engine.attention import FaceMesh
 from engine.card import ModelCardError
 from engine.classifier import EmotionClassifier, load_classifier
 from engine.detectors import make_detector
@@ -43,6 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--detector", default=None, choices=("haar", "mtcnn"))
     p.add_argument("--rate", type=float, default=None, help="video: analyses per second per face (default: 1/ENGAGE_ANALYSIS_INTERVAL)")
     p.add_argument("--no-emotion", action="store_true", help="detect and track faces only; no emotion inference")
+    p.add_argument("--no-attention", action="store_true", help="no landmark-based attention signals")
     p.add_argument("--db", default=None, metavar="URL", help="video: record observations into this database")
     p.add_argument("--session", default=None, metavar="NAME", help="video: the lesson session to record into (created if new)")
     p.add_argument("--no-progress", action="store_true", help="video: no progress bar")
@@ -58,6 +60,16 @@ def load_parts(args: argparse.Namespace, settings: Settings) -> tuple[object, Em
         return detector, load_classifier(folder, args.runtime or settings.runtime, settings.inference_threads)
     except (ModelCardError, ValueError, RuntimeError) as exc:
         raise CliError(str(exc)) from exc
+
+
+def load_attention(args: argparse.Namespace, settings: Settings) -> FaceMesh | None:
+    """The landmark model for attention signals, unless switched off or not installed."""
+    if args.no_attention or not settings.attention:
+        return None
+    if not settings.facemesh_path.exists():
+        log.warning("no landmark model at %s: attention signals are off", settings.facemesh_path)
+        return None
+    return FaceMesh(settings.facemesh_path)
 
 
 def print_faces_table(results: list[FaceResult]) -> None:
@@ -78,7 +90,7 @@ def print_faces_table(results: list[FaceResult]) -> None:
 def run_image(args: argparse.Namespace, settings: Settings) -> int:
     image = read_image(args.path, settings.max_image_pixels)
     detector, classifier = load_parts(args, settings)
-    results = analyse_image(image, detector, classifier)  # type: ignore[arg-type]
+    results = analyse_image(image, detector, classifier, load_attention(args, settings))  # type: ignore[arg-type]
     if args.annotate:
         if not cv2.imwrite(str(args.annotate), draw_faces(image.copy(), results)):
             raise CliError(f"could not write {args.annotate} (unknown extension or unwritable folder)")
@@ -104,7 +116,8 @@ def run_video(args: argparse.Namespace, settings: Settings) -> int:
     started = datetime.now(UTC)
     with tqdm(total=info.frames or None, unit="frame", disable=args.no_progress or args.json, file=sys.stderr) as bar:
         result = analyse_video(iter_frames(capture, info), detector, classifier, interval=1.0 / rate,  # type: ignore[arg-type]
-                               detect_width=max(info.width, 64), started=started, on_frame=lambda: bar.update(1))
+                               detect_width=max(info.width, 64), started=started, on_frame=lambda: bar.update(1),
+                               attention=load_attention(args, settings))
     capture.release()
     if result.frames == 0:
         raise CliError(f"{args.path}: no frame could be decoded (corrupt or empty video)")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from engine.annotate import draw_faces
+from engine.attention import FaceMesh
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector, detect_scaled
 from engine.preprocess import crop_face, to_gray
@@ -54,13 +55,15 @@ class StreamProcessor:
         analysis_interval: float = 1.0,
         detect_width: int = 320,
         min_hits: int = 3,
+        attention: FaceMesh | None = None,
         overlay: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.detector, self.classifier, self.sink = detector, classifier, sink
         self.stream_id, self.analysis_interval, self.detect_width = stream_id, analysis_interval, detect_width
-        self.overlay = overlay
+        self.overlay, self.attention = overlay, attention
+        self._attention: dict[int, dict[str, float | bool]] = {}  # track id -> its latest signals
         self._clock, self._wallclock = clock, wallclock
         self.tracker = IouTracker(min_hits=min_hits)
         self.stats = StreamStats()
@@ -71,6 +74,7 @@ class StreamProcessor:
         """Forget the stream's tracks and overlay when its video ends (the counters stay for the status line)."""
         self.tracker = IouTracker(min_hits=self.tracker.min_hits)
         self.latest = []
+        self._attention = {}
         log.info("stream %s ended: %s", self.stream_id, self.stats)
 
     def process(self, frame: np.ndarray) -> np.ndarray:
@@ -94,7 +98,7 @@ class StreamProcessor:
         if due:
             self._classify(frame, due, now)
             self._emit(due)
-        return [FaceResult(t.box, t.prediction, t.id, t.score) for t in tracks]
+        return [FaceResult(t.box, t.prediction, t.id, t.score, self._attention.get(t.id)) for t in tracks]
 
     def _classify(self, frame: np.ndarray, due: list[Track], now: float) -> None:
         if self.classifier is not None:
@@ -104,6 +108,8 @@ class StreamProcessor:
                 track.prediction = prediction
         for track in due:
             track.last_analysed = now
+            if self.attention is not None:
+                self._attention[track.id] = self.attention.attention(frame, track.box).as_dict()
         self.stats = replace(self.stats, analyses=self.stats.analyses + len(due))
 
     def _emit(self, due: list[Track]) -> None:
@@ -111,7 +117,8 @@ class StreamProcessor:
             return
         stamp = self._wallclock()
         for track in due:
-            observation = Observation(stamp, track.id, track.box, track.prediction, self.model_name, self.stream_id)
+            observation = Observation(stamp, track.id, track.box, track.prediction, self.model_name, self.stream_id,
+                                      self._attention.get(track.id, {}))
             try:
                 self.sink(observation)
                 self.stats = replace(self.stats, observations=self.stats.observations + 1)

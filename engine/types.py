@@ -82,6 +82,7 @@ class FaceResult:
     prediction: Prediction | None
     track_id: int | None = None
     detector_score: float = 1.0
+    attention: dict[str, float | bool] | None = None  # eyes_open, ear, yaw, pitch, looking_away
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from db.lessons import (
     start_lesson,
     visible_lessons,
 )
-from db.queries import emotion_shares, observations_frame
+from db.queries import attention_shares, emotion_shares, observations_frame
 from db.schema import LessonSession
 
 LIVE_MINUTES = 10  # the rolling window of the live charts
@@ -93,10 +93,15 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
         st.warning(f"Attention needed: {alert.message}.", icon=":material/warning:")
     if len(visible) < len(shares):
         st.caption(f"Windows with fewer than {settings.min_group_size} students are hidden to protect privacy.")
-    left, right = st.columns([2, 1])
-    left.plotly_chart(charts.mood_area(visible), key="mood")
-    right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
-    st.plotly_chart(charts.participants_line(shares), key="people")
+    if settings.emotion_inference:
+        left, right = st.columns([2, 1])
+        left.plotly_chart(charts.mood_area(visible), key="mood")
+        right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
+    attention = attention_shares(frame, WINDOW)
+    visible_attention = attention if show_individuals else hide_small_groups(attention, settings.min_group_size)
+    if not attention.empty or not settings.emotion_inference:
+        st.plotly_chart(charts.attention_line(visible_attention), key="attention")
+    st.plotly_chart(charts.participants_line(shares if not shares.empty else attention), key="people")
     if show_individuals:
         st.plotly_chart(charts.timeline_heatmap(frame, names), key="heat")
 

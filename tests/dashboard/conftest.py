@@ -13,11 +13,19 @@ import streamlit as st
 from db.lessons import add_participant, create_lesson
 from db.session import open_database
 from db.writer import ObservationWriter
+from engine.attention import AttentionState
 from engine.stream import StreamProcessor
 from engine.types import Box
 from tests.conftest import FakeClassifier, FakeDetector
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
+
+
+class FakeMesh:
+    """Attention signals without the landmark model: eyes open and facing the screen."""
+
+    def attention(self, image: np.ndarray, box: Box) -> AttentionState:
+        return AttentionState(ear=0.3, eyes_open=True, yaw=2.0, pitch=0.0, looking_away=False)
 
 
 @dataclass
@@ -41,7 +49,8 @@ def app_env(tmp_path: Path, tiny_models_dir: Path, monkeypatch: pytest.MonkeyPat
 
 
 def fill_lesson(url: str, title: str, students: int, seconds: int, *, start: datetime | None = None,
-                privacy_mode: str = "aggregate", ended: bool = False, owner: str = "teacher") -> int:
+                privacy_mode: str = "aggregate", ended: bool = False, owner: str = "teacher",
+                attention_only: bool = False) -> int:
     """A started lesson with `students` streams of `seconds` frames (1 fps), recorded via the real writer."""
     _engine, sessions = open_database(url)
     start = start or datetime.now(UTC) - timedelta(seconds=seconds)
@@ -56,9 +65,9 @@ def fill_lesson(url: str, title: str, students: int, seconds: int, *, start: dat
     frame = np.zeros((240, 320, 3), np.uint8)
     for pid in people:
         clock = [0.0]
-        proc = StreamProcessor(FakeDetector([Box(100, 60, 80, 80)]), FakeClassifier(),
+        proc = StreamProcessor(FakeDetector([Box(100, 60, 80, 80)]), None if attention_only else FakeClassifier(),
                                lambda obs, pid=pid: writer.submit(lesson_id, pid, obs), analysis_interval=1.0,
-                               min_hits=1, clock=lambda c=clock: c[0],
+                               min_hits=1, clock=lambda c=clock: c[0], attention=FakeMesh() if attention_only else None,
                                wallclock=lambda c=clock: start + timedelta(seconds=c[0]))
         for second in range(seconds):
             clock[0] = float(second)

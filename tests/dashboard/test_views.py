@@ -229,3 +229,15 @@ def test_attention_only_never_loads_the_emotion_model(app_env: Env, monkeypatch:
     at.file_uploader[0].set_value(("astronaut.png", png.tobytes(), "image/png")).run()
     assert not at.exception and not at.get("plotly_chart")
     assert any("emotion inference is off" in m.value for m in at.markdown)
+
+
+def test_attention_only_teacher_view_shows_attention_not_mood(app_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    monkeypatch.setenv("ENGAGE_PRIVACY_MODE", "attention-only")
+    st.cache_resource.clear()
+    fill_lesson(app_env.url, "Attention only", students=3, seconds=30, attention_only=True)
+    at = run("teacher.py")
+    assert any("without emotion inference" in i.value for i in at.info)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(specs) == 2 and '"Attention"' in specs[0] and "Students streaming" in specs[1]

@@ -77,3 +77,26 @@ def test_summary_of_a_missing_lesson(db) -> None:  # type: ignore[no-untyped-def
     _, sessions = db
     with sessions() as s, pytest.raises(LookupError):
         session_summary(s, 42)
+
+
+def test_attention_shares_from_recorded_signals(db) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from db.queries import attention_shares
+
+    _, sessions = db
+    with sessions.begin() as s:
+        lesson = create_lesson(s, "Attention", start=True)
+        pid, lesson_id = add_participant(s, lesson, "A", consent=True).id, lesson.id
+    writer = ObservationWriter(sessions)
+    states = [{"eyes_open": True, "looking_away": False}, {"eyes_open": False, "looking_away": False},
+              {"eyes_open": True, "looking_away": True}, {"eyes_open": True, "looking_away": False}]
+    for i, extras in enumerate(states):
+        writer.submit(lesson_id, pid, replace(make_observation(ts=T0 + timedelta(seconds=i)), extras=extras))
+    writer.submit(lesson_id, pid, make_observation(ts=T0 + timedelta(seconds=5)))  # no signals: not counted
+    writer.close()
+    with sessions() as s:
+        shares = attention_shares(observations_frame(s, lesson_id), "1min")
+    (row,) = shares.to_dict("records")
+    assert row["attentive"] == 0.5 and row["eyes_closed"] == 0.25 and row["looking_away"] == 0.25
+    assert row["observations"] == 4 and row["participants"] == 1

@@ -33,6 +33,9 @@ def test_shipped_default_model_finds_and_classifies_the_astronaut(
     assert list(face["probabilities"]) == list(EMOTIONS)
     assert abs(sum(face["probabilities"].values()) - 1) < 1e-6
     assert face["label"] == max(face["probabilities"], key=face["probabilities"].get)
+    attention = face["attention"]  # the shipped landmark model: she looks at the camera, eyes open
+    assert attention["eyes_open"] is True and abs(attention["yaw"]) <= 20 and attention["looking_away"] is False
+    assert {"pitch", "ear"} <= set(attention)
 
 
 def test_table_output_and_annotation(models_env: Path, astronaut_path: Path, tmp_path: Path,

@@ -90,3 +90,18 @@ def test_close_forgets_tracks_so_a_restarted_stream_starts_fresh(fake_classifier
     proc.process(frame())
     proc.close()
     assert proc.stats.frames == 1 and proc.latest == [] and proc.tracker.tracks == []
+
+
+def test_attention_signals_are_recorded_with_each_observation(fake_classifier: FakeClassifier) -> None:
+    from engine.attention import AttentionState
+
+    class FakeMesh:
+        def attention(self, image: np.ndarray, box: Box) -> AttentionState:
+            return AttentionState(ear=0.3, eyes_open=True, yaw=5.0, pitch=-2.0, looking_away=False)
+
+    seen: list[Observation] = []
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
+                           attention=FakeMesh())  # type: ignore[arg-type]
+    proc.process(frame())
+    assert seen[0].extras == {"ear": 0.3, "eyes_open": True, "yaw": 5.0, "pitch": -2.0, "looking_away": False}
+    assert proc.latest[0].attention == seen[0].extras
