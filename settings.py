@@ -33,6 +33,7 @@ class Settings:
     privacy_mode: str = "aggregate"
     min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
     attention: bool = True  # presence, eyes and head pose from facial landmarks (models/facemesh)
+    blink_tracking: bool = False  # landmarks on every frame to count blinks (~5 ms per face per frame)
     retention_days: int = 30  # observations older than this are deleted at start-up and by db.retention; 0 keeps all
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
     video_width: int = 640

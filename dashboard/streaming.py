@@ -24,7 +24,7 @@ def make_processor(settings: Settings, classifier: EmotionClassifier | None, wri
         make_detector(settings.detector), classifier,
         lambda obs: writer.submit(lesson_id, participant_id, obs),
         stream_id=f"lesson{lesson_id}-p{participant_id}", analysis_interval=settings.analysis_interval,
-        detect_width=settings.detect_width, attention=attention,
+        detect_width=settings.detect_width, attention=attention, blinks=settings.blink_tracking,
     )
 
 

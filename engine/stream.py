@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from engine.annotate import draw_faces
-from engine.attention import FaceMesh
+from engine.attention import BlinkCounter, FaceMesh
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector, detect_scaled
 from engine.preprocess import crop_face, to_gray
@@ -56,13 +56,15 @@ class StreamProcessor:
         detect_width: int = 320,
         min_hits: int = 3,
         attention: FaceMesh | None = None,
+        blinks: bool = False,
         overlay: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.detector, self.classifier, self.sink = detector, classifier, sink
         self.stream_id, self.analysis_interval, self.detect_width = stream_id, analysis_interval, detect_width
-        self.overlay, self.attention = overlay, attention
+        self.overlay, self.attention, self.blinks = overlay, attention, blinks
+        self._blink_counters: dict[int, BlinkCounter] = {}
         self._attention: dict[int, dict[str, float | bool]] = {}  # track id -> its latest signals
         self._clock, self._wallclock = clock, wallclock
         self.tracker = IouTracker(min_hits=min_hits)
@@ -74,7 +76,7 @@ class StreamProcessor:
         """Forget the stream's tracks and overlay when its video ends (the counters stay for the status line)."""
         self.tracker = IouTracker(min_hits=self.tracker.min_hits)
         self.latest = []
-        self._attention = {}
+        self._attention, self._blink_counters = {}, {}
         log.info("stream %s ended: %s", self.stream_id, self.stats)
 
     def process(self, frame: np.ndarray) -> np.ndarray:
@@ -94,11 +96,22 @@ class StreamProcessor:
         seen = self.tracker.update(detect_scaled(self.detector, frame, self.detect_width))
         tracks = [t for t in seen if t.confirmed]  # a face seen in one frame may be a detector's false alarm
         now = self._clock()
+        if self.blinks and self.attention is not None:
+            self._count_blinks(frame, tracks, now)
         due = due_tracks(tracks, now, self.analysis_interval)
         if due:
             self._classify(frame, due, now)
             self._emit(due)
         return [FaceResult(t.box, t.prediction, t.id, t.score, self._attention.get(t.id)) for t in tracks]
+
+    def _count_blinks(self, frame: np.ndarray, tracks: list[Track], now: float) -> None:
+        """Feed every frame's eye aspect ratio to each track's blink counter (blinks last ~100-400 ms)."""
+        assert self.attention is not None
+        for track in tracks:
+            state = self.attention.attention(frame, track.box)
+            counter = self._blink_counters.setdefault(track.id, BlinkCounter())
+            counter.update(now, state.ear)
+            self._attention[track.id] = {**state.as_dict(), "blinks_per_minute": counter.per_minute()}
 
     def _classify(self, frame: np.ndarray, due: list[Track], now: float) -> None:
         if self.classifier is not None:
@@ -108,7 +121,7 @@ class StreamProcessor:
                 track.prediction = prediction
         for track in due:
             track.last_analysed = now
-            if self.attention is not None:
+            if self.attention is not None and not self.blinks:  # with blinks on, every frame already measured it
                 self._attention[track.id] = self.attention.attention(frame, track.box).as_dict()
         self.stats = replace(self.stats, analyses=self.stats.analyses + len(due))
 

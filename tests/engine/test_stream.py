@@ -105,3 +105,26 @@ def test_attention_signals_are_recorded_with_each_observation(fake_classifier: F
     proc.process(frame())
     assert seen[0].extras == {"ear": 0.3, "eyes_open": True, "yaw": 5.0, "pitch": -2.0, "looking_away": False}
     assert proc.latest[0].attention == seen[0].extras
+
+
+def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClassifier) -> None:
+    from engine.attention import AttentionState
+
+    class BlinkingMesh:
+        """Eyes closed for 3 of every 30 frames (100 ms at 30 fps): one blink a second."""
+
+        def __init__(self) -> None:
+            self.frame = 0
+
+        def attention(self, image: np.ndarray, box: Box) -> AttentionState:
+            self.frame += 1
+            ear = 0.08 if self.frame % 30 in (10, 11, 12) else 0.32
+            return AttentionState(ear=ear, eyes_open=ear > 0.2, yaw=0.0, pitch=0.0, looking_away=False)
+
+    clock, seen = Clock(), []
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
+                           attention=BlinkingMesh(), blinks=True, clock=clock)  # type: ignore[arg-type]
+    for i in range(30 * 6):  # six seconds at 30 fps
+        clock.t = i / 30
+        proc.process(frame())
+    assert seen[-1].extras["blinks_per_minute"] == 5  # five blinks completed, over a 60 s window
