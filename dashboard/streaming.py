@@ -10,7 +10,7 @@ from collections.abc import Callable
 import av
 
 from db.writer import ObservationWriter
-from engine.attention import FaceMesh
+from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import make_detector
 from engine.stream import StreamProcessor
@@ -18,7 +18,7 @@ from settings import Settings
 
 
 def make_processor(settings: Settings, classifier: EmotionClassifier | None, writer: ObservationWriter,
-                   lesson_id: int, participant_id: int, attention: FaceMesh | None = None) -> StreamProcessor:
+                   lesson_id: int, participant_id: int, attention: AttentionEstimator | None = None) -> StreamProcessor:
     """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe)."""
     return StreamProcessor(
         make_detector(settings.detector), classifier,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from engine.attention import FaceMesh
+from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector
 from engine.preprocess import crop_face, to_gray
@@ -16,7 +16,7 @@ from engine.types import FaceResult, Observation, Prediction
 
 
 def analyse_image(image: np.ndarray, detector: FaceDetector, classifier: EmotionClassifier | None,
-                  attention: FaceMesh | None = None) -> list[FaceResult]:
+                  attention: AttentionEstimator | None = None) -> list[FaceResult]:
     """Every face in a BGR image, left to right, with its probabilities (None when emotion inference is off)
     and its attention signals (None without the landmark model)."""
     faces = sorted(detector.detect(image), key=lambda f: (f.box.x, f.box.y))
@@ -79,7 +79,7 @@ class VideoResult:
 def analyse_video(frames: Iterator[tuple[float, np.ndarray]], detector: FaceDetector,
                   classifier: EmotionClassifier | None, *, interval: float, detect_width: int,
                   started: datetime, on_frame: Callable[[], None] = lambda: None,
-                  attention: FaceMesh | None = None) -> VideoResult:
+                  attention: AttentionEstimator | None = None) -> VideoResult:
     """Run a video's frames through a StreamProcessor on the video's own clock (not wall time)."""
     video_time = [0.0]
     observations: list[Observation] = []

@@ -9,6 +9,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -78,6 +79,12 @@ def attention_from_landmarks(points: np.ndarray, ear: float | None = None) -> At
         ear = (eye_aspect_ratio(points, RIGHT_EYE) + eye_aspect_ratio(points, LEFT_EYE)) / 2
     yaw, pitch = head_pose(points)
     return AttentionState(ear, ear >= EAR_CLOSED, yaw, pitch, abs(yaw) > LOOK_AWAY_YAW or abs(pitch) > LOOK_AWAY_PITCH)
+
+
+class AttentionEstimator(Protocol):
+    """Anything that turns a face box in an image into attention signals (FaceMesh, or a fake in tests)."""
+
+    def attention(self, image: np.ndarray, box: Box) -> AttentionState: ...
 
 
 class EyeModel:

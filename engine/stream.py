@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from engine.annotate import draw_faces
-from engine.attention import BlinkCounter, FaceMesh
+from engine.attention import AttentionEstimator, BlinkCounter
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector, detect_scaled
 from engine.preprocess import crop_face, to_gray
@@ -55,7 +55,7 @@ class StreamProcessor:
         analysis_interval: float = 1.0,
         detect_width: int = 320,
         min_hits: int = 3,
-        attention: FaceMesh | None = None,
+        attention: AttentionEstimator | None = None,
         blinks: bool = False,
         overlay: bool = True,
         clock: Callable[[], float] = time.monotonic,

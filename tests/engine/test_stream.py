@@ -101,7 +101,7 @@ def test_attention_signals_are_recorded_with_each_observation(fake_classifier: F
 
     seen: list[Observation] = []
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
-                           attention=FakeMesh())  # type: ignore[arg-type]
+                           attention=FakeMesh())
     proc.process(frame())
     assert seen[0].extras == {"ear": 0.3, "eyes_open": True, "yaw": 5.0, "pitch": -2.0, "looking_away": False}
     assert proc.latest[0].attention == seen[0].extras
@@ -123,7 +123,7 @@ def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClas
 
     clock, seen = Clock(), []
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
-                           attention=BlinkingMesh(), blinks=True, clock=clock)  # type: ignore[arg-type]
+                           attention=BlinkingMesh(), blinks=True, clock=clock)
     for i in range(30 * 6):  # six seconds at 30 fps
         clock.t = i / 30
         proc.process(frame())
