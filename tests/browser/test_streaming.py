@@ -1,6 +1,7 @@
 """Students stream a real face from headless Chromium over WebRTC; observations reach SQLite and the teacher."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     assert len(rows) >= 4, f"only {len(rows)} observations arrived"
     assert all(r.label is not None and abs(sum(getattr(r, c) for c in (
         "p_angry", "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral")) - 1) < 1e-4 for r in rows)
+    signals = [json.loads(r.extras) for r in rows if r.extras]  # the real landmark models ran on the stream
+    assert len(signals) == len(rows) and all(sig["eyes_open"] and abs(sig["yaw"]) <= 20 for sig in signals)
     text = result["teacher_text"]
     streaming = re.search(r"Streaming now\s+(\d+)", text)
     assert code in text and streaming and int(streaming.group(1)) == 1, text[:500]
