@@ -84,3 +84,14 @@ def test_unknown_emotion_folder_is_named(tmp_path: Path) -> None:
     (tmp_path / "train" / "bored").mkdir(parents=True)
     with pytest.raises(DatasetError, match="unknown emotion folder 'bored'"):
         load_dataset(tmp_path)
+
+
+def test_overview_writes_a_sample_grid_and_a_count_chart(fer_csv: Path, tmp_path: Path) -> None:
+    from training.overview import main as overview
+    from training.overview import sample_grid
+
+    assert overview(["--data", str(fer_csv), "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]) == 0
+    for name in ("samples.png", "class_counts.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 2000
+    grid = sample_grid(load_fer2013(fer_csv)["Training"], per_class=4)
+    assert grid.shape == (7 * 48, 4 * 48)
