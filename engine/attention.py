@@ -53,9 +53,8 @@ def eye_aspect_ratio(points: np.ndarray, eye: tuple[int, ...]) -> float:
 
 def head_pose(points: np.ndarray) -> tuple[float, float]:
     """(yaw, pitch) in degrees from FaceMesh's own 3-D landmarks: the normal of the plane spanned by the
-    eye corners and the chin-to-forehead line. Measured here: 0.5 deg yaw on the frontal astronaut, 0.1 deg
-    mirrored and -0.2 deg rotated by 15 deg in the image plane; a generic 6-point solvePnP model read a
-    34 deg pitch on the same face, because its proportions do not match FaceMesh's."""
+    eye corners and the chin-to-forehead line (`python -m benchmarks.attention` shows it on the astronaut;
+    a generic 6-point solvePnP head model was biased in pitch, its proportions not matching FaceMesh's)."""
     across = points[LEFT_EYE[3]] - points[RIGHT_EYE[0]]  # from the image-left eye corner to the image-right one
     up = points[FOREHEAD] - points[CHIN]
     normal = np.cross(across / (np.linalg.norm(across) or 1.0), up)

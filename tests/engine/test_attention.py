@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.faces import close_eyes
 from engine.attention import BlinkCounter, FaceMesh, head_pose
 from engine.detectors import HaarDetector
 from engine.types import Box
 from tests.conftest import REPO
-from tests.engine.closed_eyes import close_eyes
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""A realistic closed-eye edit of a face: eyelids painted over each eye from the surrounding skin, with a lash line."""
+"""A realistic closed-eye edit of a face for tests and benchmarks: eyelids painted from the surrounding skin, with a lash line."""
 from __future__ import annotations
 
 import cv2
