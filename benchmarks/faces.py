@@ -18,7 +18,7 @@ def close_eyes(image: np.ndarray, box: Box, mesh: FaceMesh) -> np.ndarray:
         skin = np.median(image[y - h - 4 : y - 2, x : x + w].reshape(-1, 3), axis=0)  # the lid above the eye
         mask = np.zeros(image.shape[:2], np.uint8)
         cv2.fillConvexPoly(mask, lid, 255)
-        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+        mask = np.asarray(cv2.dilate(mask, np.ones((5, 5), np.uint8)))
         out[mask > 0] = skin.astype(np.uint8)
         lash = eye[np.argsort(eye[:, 0])]
         lower = lash[lash[:, 1] >= np.median(lash[:, 1])] if len(lash) > 2 else lash
