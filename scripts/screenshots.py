@@ -91,11 +91,16 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1400, "height": 1500})
-                sign_in(page, {"port": 8599, "staff": STAFF}, "teacher")
-                for path, name, wait in (("teacher", "teacher", "Per-student timeline"), ("admin", "admin", "Lesson"),
-                                         ("about", "about", "EU AI Act")):
-                    page.goto(f"http://127.0.0.1:8599/{path}")
-                    page.get_by_text(wait).first.wait_for(timeout=60_000)
+                sign_in(page, {"port": 8599, "staff": STAFF}, "teacher")  # the sign-in lives in this page's session:
+                for link, name, wait in (("Teacher dashboard", "teacher", "Per-student timeline"),  # navigate by links
+                                         ("Administration", "admin", "Records written"),
+                                         ("Privacy & lawful use", "about", "EU AI Act")):
+                    page.get_by_role("link", name=link).click()
+                    try:
+                        page.get_by_text(wait).first.wait_for(timeout=60_000)
+                    except Exception:
+                        page.screenshot(path=str(args.out / "failure.png"), full_page=True)
+                        raise
                     page.wait_for_timeout(2500)
                     page.screenshot(path=str(args.out / f"{name}.png"), full_page=True)
                 page.goto("http://127.0.0.1:8599/photo")

@@ -63,6 +63,7 @@ def sign_in(page: Page, plan: dict, path: str) -> None:  # type: ignore[type-arg
     page.get_by_role("textbox", name="Username").fill(plan["staff"]["username"])
     page.get_by_role("textbox", name="Password").fill(plan["staff"]["password"])
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
 
 
 def main(plan_path: str) -> int:
