@@ -21,8 +21,8 @@ from engine.types import EMOTIONS
 from training.data import DatasetError, Split, load_dataset
 
 log = logging.getLogger("training.train")
-# Measured here: a 0.2 M-parameter mini-Xception ran ~2x slower as dynamic-range-quantised TFLite than as float
-# (XNNPACK's float kernels win on small models); large models shrink ~4x and speed up, so only they are quantised.
+# In a trial here a 0.2 M-parameter mini-Xception ran slower as dynamic-range-quantised TFLite than as float
+# (XNNPACK's float kernels win on small models); large models shrink ~4x, so only they are quantised.
 QUANTIZE_ABOVE_PARAMS = 5_000_000
 
 
