@@ -94,6 +94,7 @@ class StreamProcessor:
     def analyse(self, frame: np.ndarray) -> list[FaceResult]:
         """Detect and track faces, classify the ones that are due, emit their observations."""
         seen = self.tracker.update(detect_scaled(self.detector, frame, self.detect_width))
+        self._forget_lost_tracks()
         tracks = [t for t in seen if t.confirmed]  # a face seen in one frame may be a detector's false alarm
         now = self._clock()
         if self.blinks and self.attention is not None:
@@ -103,6 +104,12 @@ class StreamProcessor:
             self._classify(frame, due, now)
             self._emit(due)
         return [FaceResult(t.box, t.prediction, t.id, t.score, self._attention.get(t.id)) for t in tracks]
+
+    def _forget_lost_tracks(self) -> None:
+        """Drop per-track signals of tracks the tracker has let go, so a long stream's state stays bounded."""
+        alive = {t.id for t in self.tracker.tracks}
+        self._attention = {k: v for k, v in self._attention.items() if k in alive}
+        self._blink_counters = {k: v for k, v in self._blink_counters.items() if k in alive}
 
     def _count_blinks(self, frame: np.ndarray, tracks: list[Track], now: float) -> None:
         """Feed every frame's eye aspect ratio to each track's blink counter (blinks last ~100-400 ms)."""

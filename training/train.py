@@ -221,7 +221,6 @@ def fit_stage(model, run: RunState, cfg: TrainConfig, data, stage: str, start: i
 def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     """Run (or resume) training, then write the model folder with the best PublicTest checkpoint."""
     import keras
-    import tensorflow as tf
 
     from training.zoo import backbone_layers, build, set_trainable_top
 
@@ -255,7 +254,6 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     elapsed = time.time() - started + float(state.get("train_seconds", 0.0))
     run.write(**{**run.read(), "train_seconds": elapsed})
     best = keras.models.load_model(run.best if run.best.exists() else run.last, compile=False)
-    del tf  # imported for its side effect of initialising the runtime before Keras loads
     return write_model_folder(best, cfg, args, run, elapsed)
 
 

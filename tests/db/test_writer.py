@@ -50,13 +50,27 @@ def test_many_threads_write_everything(db) -> None:  # type: ignore[no-untyped-d
     assert writer.stats.written == 2000 and writer.stats.dropped == 0 and count(sessions) == 2000
 
 
-def test_a_full_queue_drops_and_counts_instead_of_blocking(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_stopped_writer_refuses_and_counts_at_once(db) -> None:  # type: ignore[no-untyped-def]
     _, sessions = db
     lesson_id, (pid,) = lesson_with_participants(sessions, 1)
     writer = ObservationWriter(sessions, max_queue=5)
     writer._stop.set()  # a stopped writer refuses at once: the submit path never waits
     assert writer.submit(lesson_id, pid, make_observation()) is False
     assert writer.stats.dropped == 1
+
+
+def test_a_full_queue_drops_and_counts_instead_of_blocking(db) -> None:  # type: ignore[no-untyped-def]
+    _, sessions = db
+    lesson_id, (pid,) = lesson_with_participants(sessions, 1)
+    release = threading.Event()
+    writer = ObservationWriter(sessions, max_queue=5, batch_size=1)
+    original = writer._commit
+    writer._commit = lambda batch: (release.wait(10), original(batch))  # type: ignore[method-assign]
+    results = [writer.submit(lesson_id, pid, make_observation()) for _ in range(20)]  # the writer is stuck
+    assert results.count(False) >= 20 - 5 - 1 and writer.stats.dropped == results.count(False)
+    release.set()
+    writer.close()
+    assert writer.stats.written == results.count(True) and count(sessions) == results.count(True)
 
 
 def test_observations_survive_a_locked_sqlite_database(tmp_path) -> None:  # type: ignore[no-untyped-def]

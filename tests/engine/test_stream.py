@@ -128,3 +128,17 @@ def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClas
         clock.t = i / 30
         proc.process(frame())
     assert seen[-1].extras["blinks_per_minute"] == 5  # five blinks completed, over a 60 s window
+
+
+def test_signals_of_lost_tracks_are_forgotten(fake_classifier: FakeClassifier) -> None:
+    from engine.attention import AttentionState
+
+    class FakeMesh:
+        def attention(self, image: np.ndarray, box: Box) -> AttentionState:
+            return AttentionState(ear=0.3, eyes_open=True, yaw=0.0, pitch=0.0, looking_away=False)
+
+    faces = [[Box(10 + 100 * (i // 15), 10, 60, 60)] for i in range(60)]  # a new face position every 15 frames
+    proc = StreamProcessor(FakeDetector(faces), fake_classifier, min_hits=1, attention=FakeMesh(), blinks=True)
+    for _ in range(60):
+        proc.process(frame())
+    assert set(proc._attention) <= {t.id for t in proc.tracker.tracks} and len(proc._blink_counters) <= 2
