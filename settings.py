@@ -26,9 +26,14 @@ class Settings:
     model: str = ""  # empty: the model whose card says "default": true
     runtime: str = ""  # empty: the runtime the card names (tflite or keras)
     detector: str = "haar"
-    detect_width: int = 320  # streams detect faces on a copy this wide
+    detect_width: int = 160  # streams scan for faces on a copy this wide (a webcam face is >= 40 px of 320)
+    detect_interval: float = 1.0  # seconds between full scans while a face is missing (0: scan every frame)
+    follow_interval: float = 0.15  # seconds between re-detections of known faces near their last box (0: every frame)
+    rescan_interval: float = 5.0  # seconds between full scans while every known face is followed
     analysis_interval: float = 1.0  # seconds between two analyses (and records) of one tracked face
-    inference_threads: int = 0  # 0: as many as the machine has cores
+    inference_threads: int = 1  # per model; streams already run in parallel (0: as many as the machine has cores)
+    opencv_threads: int = 1  # OpenCV's own pool; 1 because streams already run in parallel (0: OpenCV's default)
+    switch_interval_ms: float = 0.2  # Python's GIL switch interval in the app; short keeps many streams' callbacks prompt
     max_image_pixels: int = 50_000_000  # larger uploads are refused before decoding
     privacy_mode: str = "aggregate"
     min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
@@ -36,11 +41,26 @@ class Settings:
     blink_tracking: bool = False  # landmarks on every frame to count blinks (~5 ms per face per frame)
     retention_days: int = 30  # observations older than this are deleted at start-up and by db.retention; 0 keeps all
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
-    video_width: int = 640
-    video_height: int = 480
-    video_fps: int = 15
+    video_width: int = 320  # what students' browsers are asked to capture (benchmarks.capacity: 30+ streams on 2 cores)
+    video_height: int = 240
+    video_fps: int = 10
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
+
+    def tune_process(self) -> None:
+        """Process-wide knobs for a server that runs many streams in threads (the app and benchmarks.capacity call it).
+
+        The GIL's default 5 ms switch interval lets a thread that just left a C call (codec, OpenCV, the model) wait
+        up to 5 ms per hand-over behind the other streams' Python work; a callback crosses dozens of them.
+        """
+        import sys
+
+        import cv2
+
+        if self.switch_interval_ms > 0:
+            sys.setswitchinterval(self.switch_interval_ms / 1000)
+        if self.opencv_threads > 0:
+            cv2.setNumThreads(self.opencv_threads)
 
     @property
     def resolved_database_url(self) -> str:
@@ -73,8 +93,10 @@ class Settings:
             raise SettingsError(f"ENGAGE_PRIVACY_MODE must be one of {PRIVACY_MODES}, not {self.privacy_mode!r}")
         if self.detector not in DETECTORS:
             raise SettingsError(f"ENGAGE_DETECTOR must be one of {DETECTORS}, not {self.detector!r}")
-        if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1:
-            raise SettingsError("ENGAGE_ANALYSIS_INTERVAL must be > 0, ENGAGE_DETECT_WIDTH >= 64, ENGAGE_MIN_GROUP_SIZE >= 1")
+        intervals = (self.detect_interval, self.follow_interval, self.rescan_interval, self.switch_interval_ms)
+        if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:
+            raise SettingsError("ENGAGE_ANALYSIS_INTERVAL must be > 0, ENGAGE_DETECT_WIDTH >= 64, "
+                                "ENGAGE_DETECT/FOLLOW/RESCAN_INTERVAL and ENGAGE_SWITCH_INTERVAL_MS >= 0, ENGAGE_MIN_GROUP_SIZE >= 1")
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:

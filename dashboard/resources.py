@@ -18,6 +18,7 @@ from engine.attention import FaceMesh
 from engine.card import read_card
 from engine.classifier import EmotionClassifier, KerasClassifier, load_classifier
 from engine.gradcam import GradCam
+from engine.inference import AnalysisWorker
 from engine.registry import resolve_model
 from settings import Settings
 
@@ -33,7 +34,9 @@ class Database:
 
 @st.cache_resource
 def get_settings() -> Settings:
-    return Settings.from_env()
+    settings = Settings.from_env()
+    settings.tune_process()  # once per process: GIL switch interval and OpenCV's pool for many streams
+    return settings
 
 
 @st.cache_resource
@@ -94,3 +97,20 @@ def classifier() -> EmotionClassifier | None:
     if not s.emotion_inference:
         return None
     return get_classifier(str(s.models_dir), s.model, s.runtime, s.inference_threads)
+
+
+@st.cache_resource
+def get_analysis_worker(models_dir: str, model: str, runtime: str, threads: int, facemesh_path: str,
+                        emotion: bool, attention: bool) -> AnalysisWorker:
+    """The one thread that analyses every stream's due faces (batched across streams)."""
+    clf = get_classifier(models_dir, model, runtime, threads) if emotion else None
+    mesh = get_facemesh(facemesh_path) if attention else None
+    worker = AnalysisWorker(clf, mesh)
+    atexit.register(worker.close)
+    return worker
+
+
+def analysis_worker() -> AnalysisWorker:
+    s = get_settings()
+    return get_analysis_worker(str(s.models_dir), s.model, s.runtime, s.inference_threads, str(s.facemesh_path),
+                               s.emotion_inference, s.attention)

@@ -8,33 +8,58 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import av
+import cv2
+import numpy as np
 
 from db.writer import ObservationWriter
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import make_detector
+from engine.inference import AnalysisWorker
 from engine.stream import StreamProcessor
 from settings import Settings
 
 
 def make_processor(settings: Settings, classifier: EmotionClassifier | None, writer: ObservationWriter,
-                   lesson_id: int, participant_id: int, attention: AttentionEstimator | None = None) -> StreamProcessor:
-    """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe)."""
+                   lesson_id: int, participant_id: int, attention: AttentionEstimator | None = None,
+                   worker: AnalysisWorker | None = None) -> StreamProcessor:
+    """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe)
+    and hands its due faces to the process's shared analysis worker."""
     return StreamProcessor(
         make_detector(settings.detector), classifier,
         lambda obs: writer.submit(lesson_id, participant_id, obs),
         stream_id=f"lesson{lesson_id}-p{participant_id}", analysis_interval=settings.analysis_interval,
-        detect_width=settings.detect_width, attention=attention, blinks=settings.blink_tracking,
+        detect_width=settings.detect_width, detect_interval=settings.detect_interval,
+        follow_interval=settings.follow_interval, rescan_interval=settings.rescan_interval, attention=attention,
+        blinks=settings.blink_tracking, worker=worker,
     )
+
+
+def to_bgr(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as a BGR array; WebRTC's I420 frames go through OpenCV, which is faster than swscale here."""
+    if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0:
+        return cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    return frame.to_ndarray(format="bgr24")
+
+
+def from_bgr(image: np.ndarray) -> av.VideoFrame:
+    """A BGR array as an I420 frame, the format the VP8 encoder needs (so aiortc need not convert it again)."""
+    height, width = image.shape[:2]
+    if width % 2 == 0 and height % 2 == 0:
+        i420: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+        return av.VideoFrame.from_ndarray(i420, format="yuv420p")  # type: ignore[arg-type]
+    return av.VideoFrame.from_ndarray(image, format="bgr24")
 
 
 def frame_callback(processor: StreamProcessor) -> Callable[[av.VideoFrame], av.VideoFrame]:
     """The video_frame_callback: decode to BGR, process in memory (never stored), encode back."""
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
-        image = frame.to_ndarray(format="bgr24")
+        image = to_bgr(frame)
         out = processor.process(image)
-        new = av.VideoFrame.from_ndarray(out, format="bgr24")
+        if out is image:  # nothing drawn: send the student's own frame back unconverted
+            return frame
+        new = from_bgr(out)
         new.pts, new.time_base = frame.pts, frame.time_base
         return new
 

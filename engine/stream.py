@@ -1,13 +1,16 @@
-"""StreamProcessor: one per video stream; detect, track, classify due faces, annotate, hand off observations.
+"""StreamProcessor: one per video stream; detect, track, analyse due faces, annotate, hand off observations.
 
 Threading: streamlit-webrtc calls `process` from its own worker thread, one per stream. The processor
 holds no locks while it works; `latest` is replaced atomically, so another thread may read it at any time.
+With a shared `AnalysisWorker`, due faces are analysed on the worker's thread and the results come back
+through a thread-safe inbox that `process` applies on the next frame; without one they are analysed inline.
 The sink must not block (the database writer only enqueues); its errors are logged and counted.
 """
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,10 +20,10 @@ import numpy as np
 from engine.annotate import draw_faces
 from engine.attention import AttentionEstimator, BlinkCounter
 from engine.classifier import EmotionClassifier
-from engine.detectors import FaceDetector, detect_scaled
-from engine.preprocess import crop_face, to_gray
+from engine.detectors import FaceDetector, detect_near, detect_scaled, suppress_duplicates
+from engine.inference import AnalysisJob, AnalysisResult, AnalysisWorker, analyse_jobs
 from engine.tracker import IouTracker, Track
-from engine.types import FaceResult, Observation
+from engine.types import Face, FaceResult, Observation
 
 log = logging.getLogger(__name__)
 Sink = Callable[[Observation], object]  # its return value is ignored
@@ -37,9 +40,16 @@ class StreamStats:
     sink_errors: int = 0
 
 
-def due_tracks(tracks: list[Track], now: float, interval: float) -> list[Track]:
-    """Tracks never analysed or analysed at least `interval` seconds ago."""
-    return [t for t in tracks if t.last_analysed is None or now - t.last_analysed >= interval]
+def due_tracks(tracks: list[Track], now: float) -> list[Track]:
+    """Tracks never analysed or whose next analysis is due."""
+    return [t for t in tracks if t.next_analysis is None or now >= t.next_analysis]
+
+
+def next_analysis(previous: float | None, now: float, interval: float) -> float:
+    """The next due time on a fixed schedule, so a face gets one analysis per `interval` on average however the
+    frames fall (a gap-based rule loses up to a frame per interval); a schedule that fell behind restarts now."""
+    due = (previous if previous is not None else now) + interval
+    return due if due > now else now + interval
 
 
 class StreamProcessor:
@@ -54,16 +64,25 @@ class StreamProcessor:
         stream_id: str = "",
         analysis_interval: float = 1.0,
         detect_width: int = 320,
+        detect_interval: float = 0.0,
+        follow_interval: float = 0.0,
+        rescan_interval: float = 0.0,
         min_hits: int = 3,
         attention: AttentionEstimator | None = None,
         blinks: bool = False,
         overlay: bool = True,
+        worker: AnalysisWorker | None = None,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.detector, self.classifier, self.sink = detector, classifier, sink
         self.stream_id, self.analysis_interval, self.detect_width = stream_id, analysis_interval, detect_width
-        self.overlay, self.attention, self.blinks = overlay, attention, blinks
+        self.detect_interval, self.follow_interval = detect_interval, follow_interval
+        self.rescan_interval = max(rescan_interval, detect_interval)
+        self._last_scan: float | None = None
+        self._last_follow: float | None = None
+        self.overlay, self.attention, self.blinks, self.worker = overlay, attention, blinks, worker
+        self._inbox: deque[AnalysisResult] = deque()  # the worker's deliveries, applied on this stream's thread
         self._blink_counters: dict[int, BlinkCounter] = {}
         self._attention: dict[int, dict[str, float | bool]] = {}  # track id -> its latest signals
         self._clock, self._wallclock = clock, wallclock
@@ -75,6 +94,8 @@ class StreamProcessor:
     def close(self) -> None:
         """Forget the stream's tracks and overlay when its video ends (the counters stay for the status line)."""
         self.tracker = IouTracker(min_hits=self.tracker.min_hits)
+        self._last_scan = self._last_follow = None
+        self._inbox.clear()
         self.latest = []
         self._attention, self._blink_counters = {}, {}
         log.info("stream %s ended: %s", self.stream_id, self.stats)
@@ -92,18 +113,40 @@ class StreamProcessor:
         return draw_faces(frame.copy(), results) if self.overlay and results else frame
 
     def analyse(self, frame: np.ndarray) -> list[FaceResult]:
-        """Detect and track faces, classify the ones that are due, emit their observations."""
-        seen = self.tracker.update(detect_scaled(self.detector, frame, self.detect_width))
+        """Detect and track faces, analyse the ones that are due, emit their observations."""
+        self._apply(self._take_results())
+        now = self._clock()
+        faces = self._detect(frame, now)
+        seen = self.tracker.update(faces) if faces is not None else [t for t in self.tracker.tracks if t.missed == 0]
         self._forget_lost_tracks()
         tracks = [t for t in seen if t.confirmed]  # a face seen in one frame may be a detector's false alarm
-        now = self._clock()
         if self.blinks and self.attention is not None:
             self._count_blinks(frame, tracks, now)
-        due = due_tracks(tracks, now, self.analysis_interval)
+        due = due_tracks(tracks, now)
         if due:
-            self._classify(frame, due, now)
-            self._emit(due)
+            self._analyse_due(frame, due, now)
         return [FaceResult(t.box, t.prediction, t.id, t.score, self._attention.get(t.id)) for t in tracks]
+
+    def _scan_due(self, now: float) -> bool:
+        """Full scans find faces: every `detect_interval` while a face is missing or none is followed, but only
+        every `rescan_interval` while every known face is being followed (a full scan costs ~10 region checks)."""
+        if self._last_scan is None or now < self._last_scan:
+            return True
+        settled = bool(self.tracker.tracks) and all(t.missed == 0 and t.confirmed for t in self.tracker.tracks)
+        return now - self._last_scan >= (self.rescan_interval if settled else self.detect_interval)
+
+    def _detect(self, frame: np.ndarray, now: float) -> list[Face] | None:
+        """A full-frame scan when one is due (see `_scan_due`; every frame when the intervals are 0); in between,
+        each known face is re-detected every `follow_interval` seconds in a small region around its last box,
+        which costs a fraction of a scan. None on frames with neither: the tracks keep their boxes."""
+        if self._scan_due(now):
+            self._last_scan = self._last_follow = now
+            return detect_scaled(self.detector, frame, self.detect_width)
+        if self._last_follow is not None and 0 <= now - self._last_follow < self.follow_interval:
+            return None
+        self._last_follow = now
+        found = [face for track in self.tracker.tracks for face in detect_near(self.detector, frame, track.box)]
+        return suppress_duplicates(found)
 
     def _forget_lost_tracks(self) -> None:
         """Drop per-track signals of tracks the tracker has let go, so a long stream's state stays bounded."""
@@ -120,28 +163,44 @@ class StreamProcessor:
             counter.update(now, state.ear)
             self._attention[track.id] = {**state.as_dict(), "blinks_per_minute": counter.per_minute()}
 
-    def _classify(self, frame: np.ndarray, due: list[Track], now: float) -> None:
-        if self.classifier is not None:
-            gray = to_gray(frame)
-            predictions = self.classifier.predict([crop_face(gray, t.box) for t in due])
-            for track, prediction in zip(due, predictions):
-                track.prediction = prediction
+    def _analyse_due(self, frame: np.ndarray, due: list[Track], now: float) -> None:
+        """Analyse the due faces inline, or hand them to the shared worker (their results arrive in the inbox)."""
+        job = AnalysisJob(frame, tuple(t.id for t in due), tuple(t.box for t in due), self._wallclock(),
+                          self._inbox.append, attention=not self.blinks)
+        if self.worker is None:
+            self._apply(analyse_jobs([job], self.classifier, self.attention))
+        elif not self.worker.submit(job):
+            return  # the worker is saturated: the faces stay due and go with the next frame
         for track in due:
             track.last_analysed = now
-            if self.attention is not None and not self.blinks:  # with blinks on, every frame already measured it
-                self._attention[track.id] = self.attention.attention(frame, track.box).as_dict()
-        self.stats = replace(self.stats, analyses=self.stats.analyses + len(due))
+            track.next_analysis = next_analysis(track.next_analysis, now, self.analysis_interval)
 
-    def _emit(self, due: list[Track]) -> None:
+    def _take_results(self) -> list[AnalysisResult]:
+        results = []
+        while self._inbox:
+            results.append(self._inbox.popleft())
+        return results
+
+    def _apply(self, results: list[AnalysisResult]) -> None:
+        """Update the tracks that are still there and record every analysed face."""
+        alive = {t.id: t for t in self.tracker.tracks}
+        for result in results:
+            for track_id, box, prediction, signals in zip(result.track_ids, result.boxes, result.predictions, result.attention):
+                track = alive.get(track_id)
+                if track is not None and prediction is not None:
+                    track.prediction = prediction
+                if signals is not None and track is not None:
+                    self._attention[track_id] = signals
+                extras = signals if signals is not None else self._attention.get(track_id, {})
+                self._emit(Observation(result.stamp, track_id, box, prediction, self.model_name, self.stream_id, extras))
+            self.stats = replace(self.stats, analyses=self.stats.analyses + len(result.track_ids))
+
+    def _emit(self, observation: Observation) -> None:
         if self.sink is None:
             return
-        stamp = self._wallclock()
-        for track in due:
-            observation = Observation(stamp, track.id, track.box, track.prediction, self.model_name, self.stream_id,
-                                      self._attention.get(track.id, {}))
-            try:
-                self.sink(observation)
-                self.stats = replace(self.stats, observations=self.stats.observations + 1)
-            except Exception:
-                log.exception("stream %s: sink failed", self.stream_id)
-                self.stats = replace(self.stats, sink_errors=self.stats.sink_errors + 1)
+        try:
+            self.sink(observation)
+            self.stats = replace(self.stats, observations=self.stats.observations + 1)
+        except Exception:
+            log.exception("stream %s: sink failed", self.stream_id)
+            self.stats = replace(self.stats, sink_errors=self.stats.sink_errors + 1)

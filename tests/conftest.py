@@ -63,10 +63,12 @@ class FakeDetector:
         self.frames = boxes if boxes and isinstance(boxes[0], list) else None
         self.boxes = boxes
         self.calls = 0
+        self.sized_calls = 0  # calls with a size range: re-detections near a known face
 
-    def detect(self, image: np.ndarray) -> list[Face]:
+    def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None) -> list[Face]:
         boxes = self.frames[min(self.calls, len(self.frames) - 1)] if self.frames else self.boxes
         self.calls += 1
+        self.sized_calls += size_range is not None
         return [Face(b) for b in boxes]  # type: ignore[arg-type]
 
 

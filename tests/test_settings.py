@@ -21,8 +21,23 @@ def test_values_are_read_and_typed() -> None:
 
 @pytest.mark.parametrize("env", [
     {"ENGAGE_DETECT_WIDTH": "wide"}, {"ENGAGE_PRIVACY_MODE": "spy"}, {"ENGAGE_DETECTOR": "yolo"},
-    {"ENGAGE_ICE_SERVERS": "{}"}, {"ENGAGE_ANALYSIS_INTERVAL": "0"},
+    {"ENGAGE_ICE_SERVERS": "{}"}, {"ENGAGE_ANALYSIS_INTERVAL": "0"}, {"ENGAGE_FOLLOW_INTERVAL": "-1"},
+    {"ENGAGE_SWITCH_INTERVAL_MS": "-0.1"},
 ])
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="ENGAGE_"):
         Settings.from_env(env)
+
+
+def test_tune_process_sets_the_switch_interval_and_opencv_threads() -> None:
+    import sys
+
+    import cv2
+
+    before, threads = sys.getswitchinterval(), cv2.getNumThreads()
+    try:
+        Settings.from_env({"ENGAGE_SWITCH_INTERVAL_MS": "0.5", "ENGAGE_OPENCV_THREADS": "1"}).tune_process()
+        assert sys.getswitchinterval() == pytest.approx(0.0005) and cv2.getNumThreads() == 1
+    finally:
+        sys.setswitchinterval(before)
+        cv2.setNumThreads(threads)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.detectors import HaarDetector, detect_scaled, make_detector
+from engine.detectors import HaarDetector, detect_near, detect_scaled, make_detector, suppress_duplicates
 from engine.types import Box, Face
 from tests.conftest import ASTRONAUT_FACE
 
@@ -31,3 +31,19 @@ def test_detect_scaled_maps_boxes_back_to_the_full_frame(astronaut_bgr: np.ndarr
 def test_unknown_detector_name() -> None:
     with pytest.raises(ValueError, match="unknown detector"):
         make_detector("yolo")
+
+
+def test_a_known_face_is_found_again_near_its_box(astronaut_bgr: np.ndarray) -> None:
+    detector = HaarDetector()
+    near = detect_near(detector, astronaut_bgr, ASTRONAUT_FACE)
+    assert best_iou(near, ASTRONAUT_FACE) > 0.6  # found in a small scaled region, mapped back to the full frame
+    assert detect_near(detector, astronaut_bgr, Box(400, 400, 95, 95)) == []  # the suit: no face there
+
+
+def test_a_narrow_size_range_skips_faces_of_other_sizes(astronaut_bgr: np.ndarray) -> None:
+    assert HaarDetector().detect(astronaut_bgr, (20, 40)) == []  # the face is ~95 px wide
+
+
+def test_duplicates_from_overlapping_regions_are_merged() -> None:
+    a, b, c = Face(Box(10, 10, 50, 50), 0.9), Face(Box(12, 11, 50, 50), 0.8), Face(Box(200, 10, 50, 50), 0.7)
+    assert suppress_duplicates([b, a, c]) == [a, c]

@@ -1,7 +1,11 @@
+import time
+from datetime import UTC, datetime
+
 import numpy as np
 
-from engine.stream import StreamProcessor
-from engine.types import Box, Observation
+from engine.inference import AnalysisWorker
+from engine.stream import StreamProcessor, next_analysis
+from engine.types import Box, Face, Observation
 from tests.conftest import FakeClassifier, FakeDetector
 
 
@@ -142,3 +146,75 @@ def test_signals_of_lost_tracks_are_forgotten(fake_classifier: FakeClassifier) -
     for _ in range(60):
         proc.process(frame())
     assert set(proc._attention) <= {t.id for t in proc.tracker.tracks} and len(proc._blink_counters) <= 2
+
+
+def test_schedule_keeps_one_analysis_per_interval_whatever_the_frame_rate(fake_classifier: FakeClassifier) -> None:
+    # At 15 fps no frame lands exactly on a second; a gap-based rule would analyse every 1.067 s and lose ~6 %.
+    clock, seen = Clock(), []
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, clock=clock, min_hits=1)
+    for i in range(15 * 30):  # 30 s
+        clock.t = i / 15
+        proc.process(frame())
+    assert len(seen) == 30
+
+
+def test_next_analysis_restarts_a_schedule_that_fell_behind() -> None:
+    assert next_analysis(None, 5.0, 1.0) == 6.0
+    assert next_analysis(6.0, 6.05, 1.0) == 7.0  # on schedule although this frame came late
+    assert next_analysis(6.0, 9.5, 1.0) == 10.5  # a stalled stream does not burst to catch up
+
+
+class StillFace(FakeDetector):
+    """A face that does not move: full scans return its box; a region check finds it in the region's middle."""
+
+    def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None):  # type: ignore[no-untyped-def]
+        faces = super().detect(image, size_range)
+        if size_range is None or not faces:
+            return faces
+        side = (size_range[0] + size_range[1]) // 2
+        height, width = image.shape[:2]
+        return [Face(Box((width - side) // 2, (height - side) // 2, side, side))]
+
+
+def test_known_faces_are_followed_between_full_scans(fake_classifier: FakeClassifier) -> None:
+    clock = Clock()
+    detector = StillFace([Box(100, 60, 60, 60)])
+    proc = StreamProcessor(detector, fake_classifier, clock=clock, min_hits=1, detect_interval=1.0,
+                           follow_interval=0.15, rescan_interval=5.0)
+    for i in range(100):  # 10 s at 10 fps
+        clock.t = i / 10
+        proc.process(frame())
+    full = detector.calls - detector.sized_calls
+    assert full == 2  # t=0 and t=5: the face was followed all along, so only the slow rescans ran
+    assert 45 <= detector.sized_calls <= 50  # a follow every other frame
+    assert [r.track_id for r in proc.latest] == [1]
+
+
+def test_a_lost_face_brings_back_frequent_full_scans(fake_classifier: FakeClassifier) -> None:
+    clock = Clock()
+    detector = StillFace([[Box(100, 60, 60, 60)]] * 3 + [[]])  # the face leaves after three detections
+    proc = StreamProcessor(detector, fake_classifier, clock=clock, min_hits=1, detect_interval=1.0,
+                           follow_interval=0.0, rescan_interval=5.0)
+    for i in range(50):  # 5 s at 10 fps
+        clock.t = i / 10
+        proc.process(frame())
+    assert detector.calls - detector.sized_calls >= 4  # about one full scan a second once nothing is followed
+
+
+def test_with_a_shared_worker_results_arrive_on_a_later_frame(fake_classifier: FakeClassifier) -> None:
+    seen: list[Observation] = []
+    stamps = iter(datetime(2026, 1, 1, 9, 0, s, tzinfo=UTC) for s in range(60))
+    worker = AnalysisWorker(fake_classifier, None, gather_s=0.0)
+    try:
+        proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
+                               worker=worker, wallclock=lambda: next(stamps))
+        proc.process(frame())  # the face falls due and is handed over; the callback does not wait
+        deadline = time.monotonic() + 5
+        while worker.stats.faces < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert seen == []
+        proc.process(frame())  # the delivered result is applied on the stream's next frame
+    finally:
+        worker.close()
+    assert len(seen) == 1 and seen[0].timestamp == datetime(2026, 1, 1, 9, 0, 0, tzinfo=UTC)  # the analysed frame's time
+    assert proc.latest[0].prediction is not None and proc.latest[0].prediction.label == "Happy"

@@ -1,0 +1,312 @@
+"""Capacity: how many students can stream at once to one server process with the default model and settings.
+
+python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--json]
+
+Each simulated student is what streamlit-webrtc and aiortc run for a real one, in one process:
+- a receiver thread that, at the stream's frame rate, decodes the next VP8 frame of a real face video with
+  aiortc's own Vp8Decoder, queues it for the worker, and encodes the latest processed frame back with
+  aiortc's Vp8Encoder (the returned video the student sees);
+- a worker thread that, like streamlit-webrtc's, takes only the newest queued frame and runs the app's own
+  frame callback (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the
+  default detector, model, attention signals and the real ObservationWriter on a fresh SQLite file.
+
+A stream passes when its frame callback's 95th percentile stays <= --p95-ms (66 ms: one frame at 15 fps), its
+face gets at least one analysis per ENGAGE_ANALYSIS_INTERVAL (2 % allowed for timer jitter), and its receiver
+keeps pace with the frame rate (>= 95 % of frames decoded). `max_streams` is the largest N at which every stream
+passes: N rises in steps of --step until a run fails, then the gap is bisected. CPU use is the process's CPU
+time over the measured window, in cores and as a share of the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import aiortc  # noqa: F401  (before anything imports TensorFlow: pylibsrtp after TF segfaults)
+import av
+import numpy as np
+from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder
+from aiortc.jitterbuffer import JitterFrame
+
+from benchmarks.common import astronaut, emit, frame_of
+from dashboard.streaming import frame_callback, make_processor
+from db.lessons import add_participant, create_lesson
+from db.session import open_database
+from db.writer import ObservationWriter
+from engine.attention import FaceMesh
+from engine.classifier import EmotionClassifier, load_classifier
+from engine.inference import AnalysisWorker
+from engine.registry import resolve_model
+from settings import Settings
+
+log = logging.getLogger(__name__)
+VIDEO_CLOCK = 90_000  # RTP video clock rate, as aiortc uses
+CLIP_SECONDS = 8
+
+
+def encoded_clip(width: int, height: int, fps: int) -> list[bytes]:
+    """A looping VP8 bitstream (keyframe first) of the astronaut drifting like a student in a chair."""
+    base = frame_of(astronaut(), width, height)
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt, codec.bit_rate = width, height, "yuv420p", 500_000
+    codec.time_base = Fraction(1, fps)
+    codec.options = {"deadline": "realtime", "cpu-used": "-6", "lag-in-frames": "0"}
+    packets: list[bytes] = []
+    for i in range(CLIP_SECONDS * fps):
+        frame = av.VideoFrame.from_ndarray(np.roll(base, int(6 * np.sin(i / 10) * width / 320), axis=1), format="bgr24")
+        frame.pts = i
+        packets += [bytes(p) for p in codec.encode(frame.reformat(format="yuv420p"))]
+    packets += [bytes(p) for p in codec.encode(None)]
+    return packets
+
+
+@dataclass
+class StreamLog:
+    """What one simulated stream measured (monotonic seconds)."""
+
+    callback_ms: list[tuple[float, float]] = field(default_factory=list)  # (end time, duration)
+    analyses: list[float] = field(default_factory=list)
+    received: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+class SimulatedStream:
+    """One student's stream: receiver (decode, encode back) and worker (frame callback) threads."""
+
+    def __init__(self, index: int, packets: list[bytes], fps: int, callback, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+        self.index, self.packets, self.fps, self.callback, self.stop = index, packets, fps, callback, stop
+        self.log = StreamLog()
+        self.phase = 0.0  # seconds after the common start at which this stream's first frame arrives
+        self._in: queue.Queue[av.VideoFrame | None] = queue.Queue()
+        self._out: deque[av.VideoFrame] = deque(maxlen=1)
+        self._threads = [threading.Thread(target=self._receive, daemon=True, name=f"recv-{index}"),
+                         threading.Thread(target=self._work, daemon=True, name=f"work-{index}")]
+
+    def start(self, t0: float) -> None:
+        self._t0 = t0
+        for t in self._threads:
+            t.start()
+
+    def join(self) -> None:
+        self._in.put(None)
+        for t in self._threads:
+            t.join(timeout=10)
+
+    def _receive(self) -> None:
+        decoder, encoder = Vp8Decoder(), Vp8Encoder()
+        last_out: av.VideoFrame | None = None
+        k = 0
+        while not self.stop.is_set():
+            due = self._t0 + self.phase + k / self.fps
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            i = k % len(self.packets)  # the clip loops; it starts with a keyframe
+            k += 1
+            try:
+                frames = decoder.decode(JitterFrame(self.packets[i], k * VIDEO_CLOCK // self.fps))
+            except Exception:
+                self.log.errors += 1
+                continue
+            for frame in frames:
+                assert isinstance(frame, av.VideoFrame)
+                self.log.received.append(time.monotonic())
+                self._in.put(frame)
+                out = self._out[0] if self._out else last_out or frame
+                last_out = out
+                out.pts, out.time_base = frame.pts, frame.time_base
+                encoder.encode(out)
+
+    def _work(self) -> None:
+        while True:
+            frame = self._in.get()
+            while frame is not None and not self._in.empty():  # streamlit-webrtc processes the newest frame only
+                frame = self._in.get_nowait()
+            if frame is None:
+                return
+            began = time.monotonic()
+            try:
+                out = self.callback(frame)
+            except Exception:
+                self.log.errors += 1
+                continue
+            end = time.monotonic()
+            self.log.callback_ms.append((end, (end - began) * 1000))
+            self._out.append(out)
+
+
+@dataclass(frozen=True)
+class Trial:
+    streams: int
+    passed: bool
+    p95_callback_ms: float  # the worst stream's
+    min_analyses_per_s: float
+    min_received_fps: float
+    min_output_fps: float
+    cpu_cores: float
+    cpu_share: float
+    errors: int
+
+    def row(self) -> str:
+        return (f"{self.streams:>8}{'yes' if self.passed else 'no':>7}{self.p95_callback_ms:>10.1f}"
+                f"{self.min_analyses_per_s:>11.2f}{self.min_received_fps:>10.1f}{self.min_output_fps:>10.1f}"
+                f"{self.cpu_cores:>8.2f}{self.cpu_share:>8.0%}")
+
+
+def in_window(values: list[float], start: float, end: float) -> list[float]:
+    return [v for v in values if start <= v < end]
+
+
+def judge(logs: list[StreamLog], start: float, end: float, fps: int, interval: float, p95_limit: float) -> dict[str, float]:
+    seconds = end - start
+    p95s, rates, received, output = [], [], [], []
+    for slog in logs:
+        durations = [d for t, d in slog.callback_ms if start <= t < end]
+        p95s.append(float(np.percentile(durations, 95)) if durations else float("inf"))
+        times = in_window(slog.analyses, start, end)
+        rates.append((len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0)
+        received.append(len(in_window(slog.received, start, end)) / seconds)
+        output.append(len(durations) / seconds)
+    worst = {"p95_callback_ms": max(p95s), "min_analyses_per_s": min(rates),
+             "min_received_fps": min(received), "min_output_fps": min(output)}
+    worst["passed"] = float(worst["p95_callback_ms"] <= p95_limit and worst["min_analyses_per_s"] >= 0.98 / interval
+                            and worst["min_received_fps"] >= 0.95 * fps)
+    return worst
+
+
+def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, mesh: FaceMesh | None,
+              packets: list[bytes], seconds: float, warmup: float, p95_limit: float, shared_worker: bool = True) -> Trial:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, sessions = open_database(f"sqlite:///{Path(tmp) / 'capacity.db'}")
+        with sessions.begin() as s:
+            lesson = create_lesson(s, "capacity benchmark")
+            pids = [add_participant(s, lesson, f"student {i}", consent=True).id for i in range(n)]
+            lesson_id = lesson.id
+        writer = ObservationWriter(sessions)
+        worker = AnalysisWorker(classifier, mesh) if shared_worker else None
+        wall_offset = time.time() - time.monotonic()
+        stop = threading.Event()
+        streams = []
+        for i, pid in enumerate(pids):
+            processor = make_processor(settings, classifier, writer, lesson_id, pid, mesh, worker)
+            slog_analyses: list[float] = []
+            inner_sink = processor.sink
+
+            def sink(obs, inner=inner_sink, times=slog_analyses):  # type: ignore[no-untyped-def]
+                times.append(obs.timestamp.timestamp() - wall_offset)  # the analysed frame's time, on the monotonic clock
+                return inner(obs) if inner else None
+
+            processor.sink = sink
+            stream = SimulatedStream(i, packets, settings.video_fps, frame_callback(processor), stop)
+            stream.log.analyses = slog_analyses
+            streams.append(stream)
+        t0 = time.monotonic() + 0.2
+        for stream in streams:  # students join at different moments, not phase-locked: starts spread over a second
+            stream.phase = stream.index / n
+            stream.start(t0)
+        time.sleep(max(t0 + warmup - time.monotonic(), 0))
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        cpu1, wall1 = time.process_time(), time.monotonic()
+        stop.set()
+        for stream in streams:
+            stream.join()
+        if worker is not None:
+            worker.close()
+        writer.close()
+        engine.dispose()
+    verdict = judge([s.log for s in streams], wall0, wall1, settings.video_fps, settings.analysis_interval, p95_limit)
+    cores = (cpu1 - cpu0) / (wall1 - wall0)
+    trial = Trial(n, bool(verdict["passed"]), round(verdict["p95_callback_ms"], 1), round(verdict["min_analyses_per_s"], 3),
+                  round(verdict["min_received_fps"], 2), round(verdict["min_output_fps"], 2), round(cores, 2),
+                  round(cores / (os.cpu_count() or 1), 3), sum(s.log.errors for s in streams))
+    log.warning("%d streams: %s", n, trial)
+    return trial
+
+
+def search(try_n, step: int, limit: int) -> tuple[int, list[Trial]]:  # type: ignore[no-untyped-def]
+    """The largest passing N: rise by `step` until a failure (or `limit`), then bisect the gap."""
+    trials: list[Trial] = []
+    best, n = 0, min(step, limit)
+    failed_at = None
+    while n <= limit:
+        trial = try_n(n)
+        trials.append(trial)
+        if not trial.passed:
+            failed_at = n
+            break
+        best = n
+        n += step
+    if failed_at is not None:
+        lo, hi = best, failed_at
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            trial = try_n(mid)
+            trials.append(trial)
+            lo, hi = (mid, hi) if trial.passed else (lo, mid)
+        best = lo
+    return best, trials
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.capacity", description=__doc__.splitlines()[0])
+    p.add_argument("--streams", type=int, default=0, help="run this many streams once instead of searching")
+    p.add_argument("--step", type=int, default=10)
+    p.add_argument("--max-streams", type=int, default=64)
+    p.add_argument("--seconds", type=float, default=20.0, help="measured window per run")
+    p.add_argument("--warmup", type=float, default=5.0)
+    p.add_argument("--p95-ms", type=float, default=66.0)
+    p.add_argument("--inline-analysis", action="store_true", help="analyse in each stream's callback (no shared worker)")
+    p.add_argument("--no-tuning", action="store_true", help="keep Python's and OpenCV's thread defaults")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    settings = Settings.from_env()
+    if not args.no_tuning:
+        settings.tune_process()
+    classifier = (load_classifier(resolve_model(settings.models_dir, settings.model), settings.runtime,
+                                  settings.inference_threads) if settings.emotion_inference else None)
+    mesh = FaceMesh(settings.facemesh_path) if settings.attention and settings.facemesh_path.exists() else None
+    packets = encoded_clip(settings.video_width, settings.video_height, settings.video_fps)
+
+    def try_n(n: int) -> Trial:
+        return run_trial(n, settings, classifier, mesh, packets, args.seconds, args.warmup, args.p95_ms,
+                         not args.inline_analysis)
+
+    if args.streams:
+        trial = try_n(args.streams)
+        best, trials = (trial.streams if trial.passed else 0), [trial]
+    else:
+        best, trials = search(try_n, args.step, args.max_streams)
+    config = {"video": f"{settings.video_width}x{settings.video_height}@{settings.video_fps}",
+              "detector": settings.detector, "detect_width": settings.detect_width,
+              "detect_interval": settings.detect_interval, "follow_interval": settings.follow_interval,
+              "rescan_interval": settings.rescan_interval, "analysis_interval": settings.analysis_interval,
+              "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
+              "attention": mesh is not None, "shared_worker": not args.inline_analysis, "tuning": not args.no_tuning,
+              "cpus": os.cpu_count()}
+    lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'analyses/s':>11}{'in fps':>10}{'out fps':>10}{'cores':>8}{'cpu':>8}"]
+    lines += [t.row() for t in trials]
+    lines.append(f"max_streams {best}  ({', '.join(f'{k} {v}' for k, v in config.items())}; worst stream per run; "
+                 f"pass: p95 <= {args.p95_ms:g} ms, >= 1 analysis per {settings.analysis_interval:g} s, frames kept up)")
+    chosen = next((t for t in trials if t.streams == best), None)
+    result: dict[str, object] = {
+        "max_streams": best, "cpu_cores_at_max": chosen.cpu_cores if chosen else None,
+        "cpu_share_at_max": chosen.cpu_share if chosen else None,
+        "p95_callback_ms_at_max": chosen.p95_callback_ms if chosen else None,
+        "config": config, "trials": [t.__dict__ for t in trials]}
+    emit(result, "\n".join(lines), args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Face analysis (emotion + attention signals) for due faces, inline or on one worker shared by every stream.
+
+Streams used to classify in their own frame callback, so when several students' faces fell due at once their
+callbacks queued behind the shared model's lock and the overlays stalled. With an `AnalysisWorker`, a callback
+only hands over its due faces and returns; the worker gathers faces from all streams for a few milliseconds,
+classifies them in one batch, measures attention, and delivers each stream's results to that stream's inbox,
+which the stream applies on its next frame (its own thread is the only one that touches its tracks).
+Frames handed over are held in memory until analysed and never stored.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+from engine.attention import AttentionEstimator
+from engine.classifier import EmotionClassifier
+from engine.preprocess import crop_face, to_gray
+from engine.types import Box, Prediction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """The analysis of the faces of one frame, in the order they were handed over."""
+
+    stamp: datetime
+    track_ids: tuple[int, ...]
+    boxes: tuple[Box, ...]
+    predictions: tuple[Prediction | None, ...]
+    attention: tuple[dict[str, float | bool] | None, ...]
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """Faces of one frame to analyse; `deliver` receives the result (on the worker's thread)."""
+
+    frame: np.ndarray
+    track_ids: tuple[int, ...]
+    boxes: tuple[Box, ...]
+    stamp: datetime
+    deliver: Callable[[AnalysisResult], object]
+    attention: bool = True  # False when the stream already measures attention on every frame (blink tracking)
+
+
+def analyse_jobs(jobs: list[AnalysisJob], classifier: EmotionClassifier | None,
+                 attention: AttentionEstimator | None) -> list[AnalysisResult]:
+    """Classify the faces of all jobs in one batch and measure attention per face; results in job order."""
+    crops = []
+    for job in jobs:
+        gray = to_gray(job.frame)
+        crops += [crop_face(gray, box) for box in job.boxes]
+    predictions: list[Prediction | None] = list(classifier.predict(crops)) if classifier is not None else [None] * len(crops)
+    results, start = [], 0
+    for job in jobs:
+        signals = tuple(attention.attention(job.frame, box).as_dict() if attention is not None and job.attention else None
+                        for box in job.boxes)
+        n = len(job.boxes)
+        results.append(AnalysisResult(job.stamp, job.track_ids, job.boxes, tuple(predictions[start : start + n]), signals))
+        start += n
+    return results
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    jobs: int = 0
+    faces: int = 0
+    batches: int = 0
+    dropped: int = 0  # jobs refused because the queue was full (the faces stay due and are handed over again)
+    errors: int = 0
+
+
+class AnalysisWorker:
+    """One thread that analyses the due faces of every stream, batching what arrives within `gather_s`."""
+
+    def __init__(self, classifier: EmotionClassifier | None, attention: AttentionEstimator | None, *,
+                 gather_s: float = 0.01, max_faces: int = 32, max_queue: int = 512) -> None:
+        self.classifier, self.attention = classifier, attention
+        self.gather_s, self.max_faces = gather_s, max_faces
+        self._queue: queue.Queue[AnalysisJob | None] = queue.Queue(max_queue)
+        self._stats_lock = threading.Lock()
+        self.stats = WorkerStats()
+        self._thread = threading.Thread(target=self._run, name="analysis-worker", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: AnalysisJob) -> bool:
+        """Queue a job without blocking; False when the worker is saturated."""
+        try:
+            self._queue.put_nowait(job)
+            return True
+        except queue.Full:
+            self._count(dropped=1)
+            return False
+
+    def close(self, timeout: float = 5.0) -> None:
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            log.warning("analysis worker: queue still full at close")
+        self._thread.join(timeout)
+
+    def _count(self, **deltas: int) -> None:
+        with self._stats_lock:
+            self.stats = replace(self.stats, **{k: getattr(self.stats, k) + v for k, v in deltas.items()})
+
+    def _gather(self, first: AnalysisJob) -> tuple[list[AnalysisJob], bool]:
+        jobs, faces = [first], len(first.boxes)
+        deadline = time.monotonic() + self.gather_s
+        while faces < self.max_faces:
+            try:
+                job = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                break
+            if job is None:
+                return jobs, True
+            jobs.append(job)
+            faces += len(job.boxes)
+        return jobs, False
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs, stopping = self._gather(first)
+            try:
+                results = analyse_jobs(jobs, self.classifier, self.attention)
+            except Exception:  # a failure must not stop the worker; those faces wait for their next turn
+                log.exception("analysis worker: a batch of %d jobs failed", len(jobs))
+                self._count(errors=1)
+                continue
+            for job, result in zip(jobs, results):
+                try:
+                    job.deliver(result)
+                except Exception:
+                    log.exception("analysis worker: delivery failed")
+                    self._count(errors=1)
+            self._count(jobs=len(jobs), faces=sum(len(j.boxes) for j in jobs), batches=1)

@@ -1,0 +1,59 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.capacity import StreamLog, Trial, judge, main, search
+
+
+def trial(n: int, passed: bool) -> Trial:
+    return Trial(n, passed, 10.0, 1.0, 10.0, 10.0, 0.5, 0.25, 0)
+
+
+def test_search_rises_by_steps_then_bisects() -> None:
+    tried: list[int] = []
+
+    def try_n(n: int) -> Trial:
+        tried.append(n)
+        return trial(n, n <= 23)
+
+    best, trials = search(try_n, step=10, limit=64)
+    assert best == 23 and tried == [10, 20, 30, 25, 22, 23, 24]
+    assert search(lambda n: trial(n, False), step=10, limit=64)[0] == 0
+
+
+def test_judge_takes_the_worst_stream() -> None:
+    good = StreamLog(callback_ms=[(t / 10, 5.0) for t in range(100)], analyses=[float(t) for t in range(11)],
+                     received=[t / 10 for t in range(100)])
+    slow = StreamLog(callback_ms=[(t / 10, 80.0 if t % 10 == 0 else 5.0) for t in range(100)],
+                     analyses=[float(t) for t in range(11)], received=[t / 10 for t in range(100)])
+    assert judge([good], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["passed"]
+    verdict = judge([good, slow], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)
+    assert not verdict["passed"] and verdict["p95_callback_ms"] > 66
+    sparse = StreamLog(callback_ms=good.callback_ms, analyses=[0.0, 2.0, 4.0, 6.0], received=good.received)
+    assert judge([sparse], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["min_analyses_per_s"] == pytest.approx(0.5)
+
+
+@pytest.fixture
+def restore_process_tuning():  # type: ignore[no-untyped-def]
+    import sys
+
+    import cv2
+
+    before, threads = sys.getswitchinterval(), cv2.getNumThreads()
+    yield
+    sys.setswitchinterval(before)
+    cv2.setNumThreads(threads)
+
+
+@pytest.mark.usefixtures("restore_process_tuning")
+def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ENGAGE_MODELS_DIR", str(tiny_models_dir))
+    assert main(["--streams", "2", "--seconds", "3", "--warmup", "1.5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (run,) = result["trials"]
+    assert run["streams"] == 2 and run["errors"] == 0 and run["cpu_cores"] > 0
+    assert run["min_received_fps"] > 5 and run["min_output_fps"] > 1  # frames flowed through decode, callback, encode
+    assert run["min_analyses_per_s"] > 0  # faces were found and analysed by the shared worker
+    assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]

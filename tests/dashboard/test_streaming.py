@@ -1,0 +1,43 @@
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from dashboard.streaming import frame_callback, from_bgr, to_bgr
+from engine.stream import StreamProcessor
+from engine.types import Box
+from tests.conftest import FakeClassifier, FakeDetector
+
+
+def webrtc_frame(image: np.ndarray) -> av.VideoFrame:
+    frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")  # as the VP8 decoder delivers
+    frame.pts, frame.time_base = 1234, Fraction(1, 90000)
+    return frame
+
+
+def test_i420_conversions_round_trip(astronaut_bgr: np.ndarray) -> None:
+    image = np.ascontiguousarray(astronaut_bgr[:240, :320])
+    back = to_bgr(from_bgr(image))
+    assert from_bgr(image).format.name == "yuv420p"
+    assert np.abs(back.astype(int) - image).mean() < 4  # chroma subsampling loses a little colour detail
+
+
+def test_odd_sized_frames_fall_back_to_bgr() -> None:
+    image = np.full((241, 321, 3), 77, np.uint8)
+    frame = from_bgr(image)
+    assert frame.format.name == "bgr24" and to_bgr(frame).shape == image.shape
+
+
+def test_the_callback_returns_the_students_own_frame_when_nothing_is_drawn() -> None:
+    processor = StreamProcessor(FakeDetector([]), None)
+    incoming = webrtc_frame(np.full((240, 320, 3), 90, np.uint8))
+    assert frame_callback(processor)(incoming) is incoming
+
+
+def test_the_callback_returns_an_annotated_i420_frame_with_the_same_timing(fake_classifier: FakeClassifier) -> None:
+    processor = StreamProcessor(FakeDetector([Box(100, 60, 80, 80)]), fake_classifier, min_hits=1)
+    incoming = webrtc_frame(np.full((240, 320, 3), 90, np.uint8))
+    out = frame_callback(processor)(incoming)
+    assert out is not incoming and out.format.name == "yuv420p"
+    assert (out.pts, out.time_base) == (1234, Fraction(1, 90000))
+    assert not np.array_equal(to_bgr(out), to_bgr(incoming))  # the box was drawn
