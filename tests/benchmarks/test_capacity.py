@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.capacity import StreamLog, Trial, judge, main, search
+from benchmarks.capacity import StreamLog, Trial, face_rate, judge, main, search
 
 
 def trial(n: int, passed: bool) -> Trial:
@@ -23,15 +23,22 @@ def test_search_rises_by_steps_then_bisects() -> None:
 
 
 def test_judge_takes_the_worst_stream() -> None:
-    good = StreamLog(callback_ms=[(t / 10, 5.0) for t in range(100)], analyses=[float(t) for t in range(11)],
+    every_second = [(float(t), 1) for t in range(11)]
+    good = StreamLog(callback_ms=[(t / 10, 5.0) for t in range(100)], analyses=every_second,
                      received=[t / 10 for t in range(100)])
     slow = StreamLog(callback_ms=[(t / 10, 80.0 if t % 10 == 0 else 5.0) for t in range(100)],
-                     analyses=[float(t) for t in range(11)], received=[t / 10 for t in range(100)])
+                     analyses=every_second, received=[t / 10 for t in range(100)])
     assert judge([good], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["passed"]
     verdict = judge([good, slow], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)
     assert not verdict["passed"] and verdict["p95_callback_ms"] > 66
-    sparse = StreamLog(callback_ms=good.callback_ms, analyses=[0.0, 2.0, 4.0, 6.0], received=good.received)
+    sparse = StreamLog(callback_ms=good.callback_ms, analyses=[(0.0, 1), (2.0, 1), (4.0, 1), (6.0, 1)], received=good.received)
     assert judge([sparse], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["min_analyses_per_s"] == pytest.approx(0.5)
+
+
+def test_the_face_rate_ignores_a_second_track() -> None:
+    # the face every second, plus a false alarm analysed alongside it now and then
+    analyses = [(float(t), 1) for t in range(11)] + [(t + 0.01, 2) for t in (2, 3, 7)]
+    assert face_rate(analyses, 0.0, 11.0) == pytest.approx(1.0)
 
 
 @pytest.fixture

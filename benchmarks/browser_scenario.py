@@ -1,14 +1,17 @@
-"""Drives the real app in headless Chromium with a fake camera; run by the browser tests inside `unshare -n`.
+"""Drives the real app in headless Chromium with a fake camera; run inside `unshare -n` by benchmarks/browser.py.
 
-python tests/browser/scenario.py PLAN.json  ->  writes RESULT.json (path given in the plan)
+python benchmarks/browser_scenario.py PLAN.json  ->  writes RESULT.json (path given in the plan)
 
 The plan names the app's port, the join code, and one student per entry (display name, y4m clip).
 Each student gets its own Chromium process (the fake camera is a per-process flag), joins, presses
 START and streams for `stream_seconds`; meanwhile a teacher page is read. Screenshots go to `shots_dir`.
+With `measure_seconds` > 0 the app process's CPU use is sampled for that long before anyone joins (idle) and
+again once every student has streamed for `stream_seconds` (streaming).
 """
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -43,6 +46,18 @@ def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
     raise RuntimeError("the app did not become healthy within 90 s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cores_used(pid: int, seconds: float) -> float:
+    began, cpu = time.monotonic(), cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - cpu) / (time.monotonic() - began)
+
+
 def join(page: Page, plan: dict, student: dict) -> None:  # type: ignore[type-arg]
     """Join the lesson as `student` and start streaming."""
     page.goto(f"http://127.0.0.1:{plan['port']}/")
@@ -72,6 +87,10 @@ def main(plan_path: str) -> int:
     shots.mkdir(parents=True, exist_ok=True)
     app = start_app(plan)
     result: dict[str, object] = {"students": []}
+    measure = float(plan.get("measure_seconds") or 0)
+    if measure:
+        time.sleep(3)  # start-up work settles
+        result["app_idle_cores"] = cores_used(app.pid, measure)
     try:
         with sync_playwright() as pw:
             browsers, pages = [], []
@@ -87,6 +106,10 @@ def main(plan_path: str) -> int:
                     raise
                 pages.append(page)
             time.sleep(plan["stream_seconds"])
+            if measure:
+                result["measured_from"] = time.time()
+                result["app_streaming_cores"] = cores_used(app.pid, measure)
+                result["measured_to"] = time.time()
             for i, page in enumerate(pages):
                 page.screenshot(path=str(shots / f"student{i}.png"), full_page=True)
             teacher = browsers[0].new_page(viewport={"width": 1400, "height": 1500})

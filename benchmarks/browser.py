@@ -1,0 +1,87 @@
+"""Real-browser harness: headless Chromium students with a fake camera against the real app, in their own netns.
+
+Used by the browser tests (tests/browser) and by benchmarks.browser_capacity. Needs root (for `unshare -n`),
+iproute2, Debian's chromium and Playwright; `missing_tools()` names what is absent.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+# Inside a fresh network namespace nothing reaches the real network. Chromium gathers no ICE candidates on
+# loopback and aioice drops 127.0.0.1, so a veth end carries 127.0.0.2 (see ENVIRONMENT.md).
+NETNS_SETUP = ("ip link set lo up && ip link add v0 type veth peer name v1 && ip addr add 127.0.0.2/8 dev v0 "
+               "&& ip link set v0 up && ip link set v1 up")
+STAFF = {"username": "teacher", "password": "a long test password"}
+
+
+def missing_tools() -> list[str]:
+    missing = [t for t in ("unshare", "ip") if shutil.which(t) is None]
+    if not Path(CHROMIUM).exists():
+        missing.append(CHROMIUM)
+    if os.geteuid() != 0:
+        missing.append("root (for unshare -n)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing.append("playwright")
+    return missing
+
+
+def make_clip(path: Path, frame: np.ndarray, seconds: int = 2, fps: int = 15) -> Path:
+    """A y4m (YUV4MPEG2, 4:2:0) clip of one still frame for Chromium's fake camera, which loops the file."""
+    height, width = frame.shape[:2]
+    i420 = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(seconds * fps):
+            out.write(b"FRAME\n" + i420)
+    return path
+
+
+def astronaut_scene(astronaut: np.ndarray, x: int, mirrored: bool) -> np.ndarray:
+    """A 640x480 webcam-like frame with the astronaut (400x400) at column x, optionally mirrored."""
+    canvas = np.full((480, 640, 3), 90, np.uint8)
+    face = cv2.resize(cv2.flip(astronaut, 1) if mirrored else astronaut, (400, 400), interpolation=cv2.INTER_AREA)
+    canvas[40:440, x : x + 400] = face
+    return canvas
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, students: list[dict[str, str]],
+                 stream_seconds: float, shots_dir: Path, measure_seconds: float = 0.0,
+                 env_overrides: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    """Run benchmarks/browser_scenario.py in a new network namespace; the lesson must be owned by STAFF's account.
+
+    With `measure_seconds`, the app process's CPU use is sampled idle and then while every student streams."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
+    env.update(ENGAGE_DATABASE_URL=db_url, ENGAGE_DATA_DIR=str(data_dir), ENGAGE_MODELS_DIR=str(REPO / "models"),
+               ENGAGE_ANALYSIS_INTERVAL="0.5", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    env.update(env_overrides or {})
+    plan = {"repo": str(REPO), "port": free_port(), "env": env, "log": str(tmp / "app.log"), "join_code": join_code,
+            "students": students, "stream_seconds": stream_seconds, "chromium": CHROMIUM,
+            "shots_dir": str(shots_dir), "result": str(tmp / "result.json"), "staff": STAFF,
+            "measure_seconds": measure_seconds}
+    (tmp / "plan.json").write_text(json.dumps(plan))
+    command = f"{NETNS_SETUP} && exec {sys.executable} {REPO / 'benchmarks/browser_scenario.py'} {tmp / 'plan.json'}"
+    proc = subprocess.run(["unshare", "-n", "bash", "-c", command], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        log = (tmp / "app.log").read_text() if (tmp / "app.log").exists() else ""
+        raise AssertionError(f"scenario failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}\n"
+                             f"app log:\n{log[-3000:]}")
+    return json.loads((tmp / "result.json").read_text())  # type: ignore[no-any-return]
