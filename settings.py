@@ -47,6 +47,12 @@ class Settings:
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
 
+    def stream_options(self) -> dict[str, Any]:
+        """Keyword arguments for engine.stream.StreamProcessor: its schedule as configured here."""
+        return {"analysis_interval": self.analysis_interval, "detect_width": self.detect_width,
+                "detect_interval": self.detect_interval, "follow_interval": self.follow_interval,
+                "rescan_interval": self.rescan_interval, "blinks": self.blink_tracking}
+
     def tune_process(self) -> None:
         """Process-wide knobs for a server that runs many streams in threads (the app and benchmarks.capacity call it).
 

@@ -64,8 +64,8 @@ def run(settings: Settings, width: int, height: int, frames: int, attention: boo
     processor = StreamProcessor(
         Timed(make_detector(settings.detector), "detect", totals, "detect"),
         Timed(classifier, "predict", totals, "classify"),
-        None, analysis_interval=settings.analysis_interval, detect_width=settings.detect_width,
-        attention=Timed(mesh, "attention", totals, "attention") if mesh else None, clock=lambda: clock[0],
+        None, attention=Timed(mesh, "attention", totals, "attention") if mesh else None, clock=lambda: clock[0],
+        **settings.stream_options(),
     )
     original_draw = stream_module.draw_faces
 
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"{size:<9}{r['ms_per_frame']:>9.2f}{r['ms_detect']:>9.2f}{r['ms_classify']:>10.2f}"
                      f"{r['ms_attention']:>11.2f}{r['ms_annotate']:>10.2f}{r['ms_track_and_rest']:>12.2f}")
     lines.append(f"(ms per frame averaged over {args.frames} frames at {FPS} fps, one face, one analysis per "
-                 f"{settings.analysis_interval:g} s; detector {settings.detector} on a copy <= {settings.detect_width} px wide)")
+                 f"{settings.analysis_interval:g} s; detector {settings.detector}: full scans on a copy <= {settings.detect_width} px "
+                 f"wide every {settings.rescan_interval:g} s while the face is followed every {settings.follow_interval:g} s)")
     emit({"pipeline": rows, "detector": settings.detector, "detect_width": settings.detect_width}, "\n".join(lines), args.json)
     return 0
 

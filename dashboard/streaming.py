@@ -26,12 +26,8 @@ def make_processor(settings: Settings, classifier: EmotionClassifier | None, wri
     """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe)
     and hands its due faces to the process's shared analysis worker."""
     return StreamProcessor(
-        make_detector(settings.detector), classifier,
-        lambda obs: writer.submit(lesson_id, participant_id, obs),
-        stream_id=f"lesson{lesson_id}-p{participant_id}", analysis_interval=settings.analysis_interval,
-        detect_width=settings.detect_width, detect_interval=settings.detect_interval,
-        follow_interval=settings.follow_interval, rescan_interval=settings.rescan_interval, attention=attention,
-        blinks=settings.blink_tracking, worker=worker,
+        make_detector(settings.detector), classifier, lambda obs: writer.submit(lesson_id, participant_id, obs),
+        stream_id=f"lesson{lesson_id}-p{participant_id}", attention=attention, worker=worker, **settings.stream_options(),
     )
 
 
