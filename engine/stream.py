@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 
@@ -82,7 +83,10 @@ class StreamProcessor:
         self._last_scan: float | None = None
         self._last_follow: float | None = None
         self.overlay, self.attention, self.blinks, self.worker = overlay, attention, blinks, worker
-        self._inbox: deque[AnalysisResult] = deque()  # the worker's deliveries, applied on this stream's thread
+        # The worker's deliveries, applied on this stream's thread. Each carries the generation it was handed over in:
+        # close() starts a new one, and a late result must not land on a new track that reuses an old id.
+        self._inbox: deque[tuple[int, AnalysisResult]] = deque()
+        self._generation = 0
         self._blink_counters: dict[int, BlinkCounter] = {}
         self._attention: dict[int, dict[str, float | bool]] = {}  # track id -> its latest signals
         self._clock, self._wallclock = clock, wallclock
@@ -96,6 +100,7 @@ class StreamProcessor:
         self.tracker = IouTracker(min_hits=self.tracker.min_hits)
         self._last_scan = self._last_follow = None
         self._inbox.clear()
+        self._generation += 1
         self.latest = []
         self._attention, self._blink_counters = {}, {}
         log.info("stream %s ended: %s", self.stream_id, self.stats)
@@ -166,25 +171,29 @@ class StreamProcessor:
     def _analyse_due(self, frame: np.ndarray, due: list[Track], now: float) -> None:
         """Analyse the due faces inline, or hand them to the shared worker (their results arrive in the inbox)."""
         job = AnalysisJob(frame, tuple(t.id for t in due), tuple(t.box for t in due), self._wallclock(),
-                          self._inbox.append, attention=not self.blinks)
+                          partial(self._deliver, self._generation), attention=not self.blinks)
         if self.worker is None:
-            self._apply(analyse_jobs([job], self.classifier, self.attention))
+            self._apply([(self._generation, r) for r in analyse_jobs([job], self.classifier, self.attention)])
         elif not self.worker.submit(job):
             return  # the worker is saturated: the faces stay due and go with the next frame
         for track in due:
             track.last_analysed = now
             track.next_analysis = next_analysis(track.next_analysis, now, self.analysis_interval)
 
-    def _take_results(self) -> list[AnalysisResult]:
+    def _deliver(self, generation: int, result: AnalysisResult) -> None:
+        self._inbox.append((generation, result))  # deque.append is thread-safe
+
+    def _take_results(self) -> list[tuple[int, AnalysisResult]]:
         results = []
         while self._inbox:
             results.append(self._inbox.popleft())
         return results
 
-    def _apply(self, results: list[AnalysisResult]) -> None:
+    def _apply(self, results: list[tuple[int, AnalysisResult]]) -> None:
         """Update the tracks that are still there and record every analysed face."""
-        alive = {t.id: t for t in self.tracker.tracks}
-        for result in results:
+        current = {t.id: t for t in self.tracker.tracks}
+        for generation, result in results:
+            alive = current if generation == self._generation else {}
             for track_id, box, prediction, signals in zip(result.track_ids, result.boxes, result.predictions, result.attention):
                 track = alive.get(track_id)
                 if track is not None and prediction is not None:

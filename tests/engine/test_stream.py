@@ -218,3 +218,29 @@ def test_with_a_shared_worker_results_arrive_on_a_later_frame(fake_classifier: F
         worker.close()
     assert len(seen) == 1 and seen[0].timestamp == datetime(2026, 1, 1, 9, 0, 0, tzinfo=UTC)  # the analysed frame's time
     assert proc.latest[0].prediction is not None and proc.latest[0].prediction.label == "Happy"
+
+
+def test_a_result_from_before_close_does_not_land_on_a_new_track(fake_classifier: FakeClassifier) -> None:
+    seen: list[Observation] = []
+
+    class HeldWorker:  # hands nothing over until told, like a busy worker
+        def __init__(self) -> None:
+            self.jobs: list = []  # type: ignore[type-arg]
+
+        def submit(self, job) -> bool:  # type: ignore[no-untyped-def]
+            self.jobs.append(job)
+            return True
+
+    worker = HeldWorker()
+    proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
+                           worker=worker)  # type: ignore[arg-type]
+    proc.process(frame())
+    proc.close()  # the student stopped; a new stream starts and its first track reuses id 1
+    proc.process(frame())
+    from engine.inference import analyse_jobs
+
+    for job in worker.jobs[:1]:  # the old stream's result arrives late
+        job.deliver(analyse_jobs([job], fake_classifier, None)[0])
+    proc.process(frame())
+    assert len(seen) == 1  # the analysed frame is still recorded
+    assert proc.latest[0].prediction is None  # but the new track did not take the old prediction
