@@ -94,8 +94,12 @@ webrtc_streamer(
 def status() -> None:
     assert processor is not None
     stats = processor.stats
+    if stats.frames == 0:
+        st.caption(f"Waiting for your video (this line updates every {STATUS_REFRESH_S:g} s).")
+        return
     st.caption(f"Frames analysed: {stats.frames} · records sent: {stats.observations}"
-               + (f" · skipped frames: {stats.frame_errors}" if stats.frame_errors else ""))
+               + (f" · skipped frames: {stats.frame_errors}" if stats.frame_errors else "")
+               + f" (updates every {STATUS_REFRESH_S:g} s)")
 
 
 status()
