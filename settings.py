@@ -26,7 +26,7 @@ class Settings:
     model: str = ""  # empty: the model whose card says "default": true
     runtime: str = ""  # empty: the runtime the card names (tflite or keras)
     detector: str = "haar"
-    detect_width: int = 240  # streams scan for faces on a copy this wide: faces >= 10 % of the frame's width (~1 m away)
+    detect_width: int = 240  # streams scan for faces on a copy this wide: Haar's 24-px window finds faces >= 10 % of it
     detect_interval: float = 1.0  # seconds between full scans while a face is missing (0: scan every frame)
     follow_interval: float = 0.25  # seconds between re-detections of known faces near their last box (0: every frame)
     rescan_interval: float = 10.0  # seconds between full scans while every known face is followed
@@ -41,7 +41,7 @@ class Settings:
     blink_tracking: bool = False  # landmarks on every frame to count blinks (~5 ms per face per frame)
     retention_days: int = 30  # observations older than this are deleted at start-up and by db.retention; 0 keeps all
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
-    video_width: int = 320  # what students' browsers are asked to capture (benchmarks.capacity: 30+ streams on 2 cores)
+    video_width: int = 320  # what students' browsers are asked to capture (README, Capacity: chosen by measurement)
     video_height: int = 240
     video_fps: int = 10
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing

@@ -134,7 +134,7 @@ class StreamProcessor:
 
     def _scan_due(self, now: float) -> bool:
         """Full scans find faces: every `detect_interval` while a face is missing or none is followed, but only
-        every `rescan_interval` while every known face is being followed (a full scan costs ~10 region checks)."""
+        every `rescan_interval` while every known face is being followed (a full scan costs many region checks)."""
         if self._last_scan is None or now < self._last_scan:
             return True
         settled = bool(self.tracker.tracks) and all(t.missed == 0 and t.confirmed for t in self.tracker.tracks)
@@ -200,7 +200,7 @@ class StreamProcessor:
                     track.prediction = prediction
                 if signals is not None and track is not None:
                     self._attention[track_id] = signals
-                extras = signals if signals is not None else self._attention.get(track_id, {})
+                extras = signals if signals is not None else (self._attention.get(track_id, {}) if alive else {})
                 self._emit(Observation(result.stamp, track_id, box, prediction, self.model_name, self.stream_id, extras))
             self.stats = replace(self.stats, analyses=self.stats.analyses + len(result.track_ids))
 
