@@ -2,16 +2,20 @@
 
 python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--json]
 
-Each simulated student is what streamlit-webrtc and aiortc run for a real one, in one process:
+Each simulated student is the media work streamlit-webrtc and aiortc do for a real one, in one process (streams
+start spread over one second, as students never join phase-locked):
 - a receiver thread that, at the stream's frame rate, decodes the next VP8 frame of a real face video with
   aiortc's own Vp8Decoder, queues it for the worker, and encodes the latest processed frame back with
   aiortc's Vp8Encoder (the returned video the student sees);
 - a worker thread that, like streamlit-webrtc's, takes only the newest queued frame and runs the app's own
   frame callback (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the
-  default detector, model, attention signals and the real ObservationWriter on a fresh SQLite file.
+  default detector, model, attention signals, the process's shared AnalysisWorker (unless --inline-analysis) and
+  the real ObservationWriter on a fresh SQLite file.
+Not simulated: aiortc's RTP/SRTP/ICE work and each student's Streamlit session. benchmarks.browser_capacity
+measures how much a real Chromium student costs beside this simulation (README, Capacity).
 
 A stream passes when its frame callback's 95th percentile stays <= --p95-ms (66 ms: one frame at 15 fps), its
-face gets at least one analysis per ENGAGE_ANALYSIS_INTERVAL (2 % allowed for timer jitter), and its receiver
+face (its most-analysed track) gets one analysis per ENGAGE_ANALYSIS_INTERVAL (2 % allowed for jitter), and its receiver
 keeps pace with the frame rate (>= 95 % of frames decoded). `max_streams` is the largest N at which every stream
 passes: N rises in steps of --step until a run fails, then the gap is bisected. CPU use is the process's CPU
 time over the measured window, in cores and as a share of the machine.
