@@ -27,7 +27,7 @@ class Settings:
     runtime: str = ""  # empty: the runtime the card names (tflite or keras)
     detector: str = "haar"
     detect_width: int = 240  # streams scan for faces on a copy this wide: Haar's 24-px window finds faces >= 10 % of it
-    detect_interval: float = 1.0  # seconds between full scans while a face is missing (0: scan every frame)
+    detect_interval: float = 1.0  # seconds between full scans while a face is missing (0: scan every frame, no following)
     follow_interval: float = 0.25  # seconds between re-detections of known faces near their last box (0: every frame)
     rescan_interval: float = 10.0  # seconds between full scans while every known face is followed
     analysis_interval: float = 1.0  # seconds between two analyses (and records) of one tracked face

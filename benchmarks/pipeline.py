@@ -112,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     for size, r in rows.items():
         lines.append(f"{size:<9}{r['ms_per_frame']:>9.2f}{r['ms_detect']:>9.2f}{r['ms_classify']:>10.2f}"
                      f"{r['ms_attention']:>11.2f}{r['ms_annotate']:>10.2f}{r['ms_track_and_rest']:>12.2f}")
+    schedule = (f"a full scan of every frame on a copy <= {settings.detect_width} px wide" if settings.detect_interval <= 0 else
+                f"full scans on a copy <= {settings.detect_width} px wide every {settings.rescan_interval:g} s while the face "
+                f"is followed every {settings.follow_interval:g} s")
     lines.append(f"(ms per frame averaged over {args.frames} frames at {FPS} fps, one face, one analysis per "
-                 f"{settings.analysis_interval:g} s; detector {settings.detector}: full scans on a copy <= {settings.detect_width} px "
-                 f"wide every {settings.rescan_interval:g} s while the face is followed every {settings.follow_interval:g} s)")
+                 f"{settings.analysis_interval:g} s; detector {settings.detector}: {schedule})")
     emit({"pipeline": rows, "detector": settings.detector, "detect_width": settings.detect_width}, "\n".join(lines), args.json)
     return 0
 

@@ -135,8 +135,8 @@ class StreamProcessor:
     def _scan_due(self, now: float) -> bool:
         """Full scans find faces: every `detect_interval` while a face is missing or none is followed, but only
         every `rescan_interval` while every known face is being followed (a full scan costs many region checks)."""
-        if self._last_scan is None or now < self._last_scan:
-            return True
+        if self._last_scan is None or now < self._last_scan or self.detect_interval <= 0:
+            return True  # a detect_interval of 0 means a full scan of every frame
         settled = bool(self.tracker.tracks) and all(t.missed == 0 and t.confirmed for t in self.tracker.tracks)
         return now - self._last_scan >= (self.rescan_interval if settled else self.detect_interval)
 

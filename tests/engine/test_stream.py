@@ -244,3 +244,14 @@ def test_a_result_from_before_close_does_not_land_on_a_new_track(fake_classifier
     proc.process(frame())
     assert len(seen) == 1  # the analysed frame is still recorded
     assert proc.latest[0].prediction is None  # but the new track did not take the old prediction
+
+
+def test_a_zero_detect_interval_scans_every_frame(fake_classifier: FakeClassifier) -> None:
+    clock = Clock()
+    detector = StillFace([Box(100, 60, 60, 60)])
+    proc = StreamProcessor(detector, fake_classifier, clock=clock, min_hits=1, detect_interval=0.0,
+                           follow_interval=0.25, rescan_interval=10.0)
+    for i in range(20):
+        clock.t = i / 10
+        proc.process(frame())
+    assert detector.calls == 20 and detector.sized_calls == 0
