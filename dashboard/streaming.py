@@ -32,7 +32,7 @@ def make_processor(settings: Settings, classifier: EmotionClassifier | None, wri
 
 
 def to_bgr(frame: av.VideoFrame) -> np.ndarray:
-    """The frame as a BGR array; WebRTC's I420 frames go through OpenCV, which is faster than swscale here."""
+    """The frame as a BGR array (WebRTC's I420 frames are converted with OpenCV)."""
     if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0:
         return cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
     return frame.to_ndarray(format="bgr24")

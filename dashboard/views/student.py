@@ -89,7 +89,7 @@ webrtc_streamer(
 
 
 # Each rerun of this fragment costs the server far more than it looks (benchmarks.browser_capacity measured
-# 0.133 cores per student with a 2 s refresh, 0.070 with 30 s), so the counter refreshes slowly.
+# 0.133 cores per streaming student with a 2 s refresh, 0.066 with 15 s), so the counter refreshes slowly.
 @st.fragment(run_every=STATUS_REFRESH_S)
 def status() -> None:
     assert processor is not None
