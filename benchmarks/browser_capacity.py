@@ -21,15 +21,12 @@ import aiortc  # noqa: F401  (before anything imports TensorFlow)
 from sqlalchemy import func, select
 
 from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
-from benchmarks.capacity import encoded_clip, run_trial
+from benchmarks.capacity import run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
 from db.accounts import create_user
 from db.lessons import create_lesson
 from db.schema import ObservationRow
 from db.session import open_database
-from engine.attention import FaceMesh
-from engine.classifier import load_classifier
-from engine.registry import resolve_model
 from settings import Settings
 
 
@@ -70,10 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         real = browser_run(args.students, args.seconds, settings, Path(tmp))
     settings.tune_process()
-    classifier = (load_classifier(resolve_model(settings.models_dir, settings.model), settings.runtime,
-                                  settings.inference_threads) if settings.emotion_inference else None)
-    mesh = FaceMesh(settings.facemesh_path) if settings.attention and settings.facemesh_path.exists() else None
-    packets = encoded_clip(settings.video_width, settings.video_height, settings.video_fps)
+    classifier, mesh, packets = stream_inputs(settings)
     sim = run_trial(args.students, settings, classifier, mesh, packets, args.seconds, 5.0, 66.0)
     real_per_stream = (real["app_streaming_cores"] - real["app_idle_cores"]) / args.students
     sim_per_stream = sim.cpu_cores / args.students

@@ -247,6 +247,14 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
     return trial
 
 
+def stream_inputs(settings: Settings) -> tuple[EmotionClassifier | None, FaceMesh | None, list[bytes]]:
+    """What every simulated stream shares, as the app configures it: the classifier, the landmark model, the clip."""
+    classifier = (load_classifier(resolve_model(settings.models_dir, settings.model), settings.runtime,
+                                  settings.inference_threads) if settings.emotion_inference else None)
+    mesh = FaceMesh(settings.facemesh_path) if settings.attention and settings.facemesh_path.exists() else None
+    return classifier, mesh, encoded_clip(settings.video_width, settings.video_height, settings.video_fps)
+
+
 def search(try_n, step: int, limit: int) -> tuple[int, list[Trial]]:  # type: ignore[no-untyped-def]
     """The largest passing N: rise by `step` until a failure (or `limit`), then bisect the gap."""
     trials: list[Trial] = []
@@ -287,10 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if not args.no_tuning:
         settings.tune_process()
-    classifier = (load_classifier(resolve_model(settings.models_dir, settings.model), settings.runtime,
-                                  settings.inference_threads) if settings.emotion_inference else None)
-    mesh = FaceMesh(settings.facemesh_path) if settings.attention and settings.facemesh_path.exists() else None
-    packets = encoded_clip(settings.video_width, settings.video_height, settings.video_fps)
+    classifier, mesh, packets = stream_inputs(settings)
 
     def try_n(n: int) -> Trial:
         return run_trial(n, settings, classifier, mesh, packets, args.seconds, args.warmup, args.p95_ms,

@@ -177,7 +177,6 @@ class StreamProcessor:
         elif not self.worker.submit(job):
             return  # the worker is saturated: the faces stay due and go with the next frame
         for track in due:
-            track.last_analysed = now
             track.next_analysis = next_analysis(track.next_analysis, now, self.analysis_interval)
 
     def _deliver(self, generation: int, result: AnalysisResult) -> None:

@@ -18,8 +18,7 @@ class Track:
     streak: int = 1  # consecutive frames with a matching detection
     confirmed: bool = False  # seen in `min_hits` consecutive frames at least once
     prediction: Prediction | None = None
-    last_analysed: float | None = None  # monotonic seconds of the last classification
-    next_analysis: float | None = None  # when the next one is due
+    next_analysis: float | None = None  # monotonic seconds when the next analysis is due (None: at once)
 
 
 def match(tracks: list[Track], faces: list[Face], min_iou: float, max_center_shift: float) -> list[tuple[int, int]]:
