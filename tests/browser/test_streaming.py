@@ -64,11 +64,11 @@ def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: 
     code = new_lesson(url, "Two students")
     left = make_clip(tmp_path / "left.y4m", astronaut_scene(astronaut_bgr, 0, mirrored=False))
     right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
-    run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
-                 students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
-                 shots_dir=tmp_path / "shots")
+    result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
+                          students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
+                          shots_dir=tmp_path / "shots")
     rows = rows_by_student(url)
-    assert len(rows["Left"]) >= 4 and len(rows["Right"]) >= 4
+    assert len(rows["Left"]) >= 4 and len(rows["Right"]) >= 4, (result["students"], {k: len(v) for k, v in rows.items()})
     centre = {name: np.mean([r.box_x + r.box_w / 2 for r in rs]) for name, rs in rows.items()}
     # In the 640x480 clips the left face's centre is near x=175 (27 % of the width) and the right one's near x=465
     # (73 %); Chromium delivers them at the app's capture size (ENGAGE_VIDEO_WIDTH, 320 by default).
