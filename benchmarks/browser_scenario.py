@@ -27,6 +27,8 @@ CHROMIUM_FLAGS = [
     "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
 ]
 
+MAIN = "section.main, [data-testid='stMain']"  # a Streamlit page's main area
+
 
 def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
     root = Path(plan["repo"])
@@ -125,12 +127,13 @@ def main(plan_path: str) -> int:
                 result["measured_to"] = time.time()
             for i, page in enumerate(pages):
                 page.screenshot(path=str(shots / f"student{i}.png"), full_page=True)
+                joined[i]["page_text"] = page.inner_text(MAIN)
             teacher = browsers[0].new_page(viewport={"width": 1400, "height": 1500})
             sign_in(teacher, plan, "teacher")
             teacher.get_by_text("Streaming now").wait_for(timeout=30_000)
             time.sleep(4)  # one live refresh
             teacher.screenshot(path=str(shots / "teacher.png"), full_page=True)
-            result["teacher_text"] = teacher.inner_text("section.main, [data-testid='stMain']")
+            result["teacher_text"] = teacher.inner_text(MAIN)
             for page in pages:
                 page.close()
             for browser in browsers:

@@ -69,7 +69,8 @@ if joined is None:
     st.stop()
 
 STATUS_REFRESH_S = 15.0
-st.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. Press START to share your camera.")
+CONNECTING_REFRESH_S = 2.0
+greeting = st.empty()  # filled once the stream's state is known (after webrtc_streamer below)
 processor: StreamProcessor | None = st.session_state.get("processor")
 if processor is None:
     processor = make_processor(settings, classifier(), db.writer, joined["lesson_id"], joined["participant_id"],
@@ -77,7 +78,7 @@ if processor is None:
     st.session_state["processor"] = processor
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")
-webrtc_streamer(
+ctx = webrtc_streamer(
     key=f"student-{joined['participant_id']}",
     mode=WebRtcMode.SENDRECV,
     rtc_configuration=rtc_configuration(settings),
@@ -86,20 +87,32 @@ webrtc_streamer(
     on_video_ended=processor.close,
     async_processing=True,
 )
+streaming = ctx.state.playing or ctx.state.signalling
+greeting.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. "
+                 + ("Your camera is shared; press STOP to stop sharing it." if streaming
+                    else "Press START to share your camera."))
 
 
 # Each rerun of this fragment costs the server far more than it looks (benchmarks.browser_capacity measured
-# 0.133 cores per streaming student with a 2 s refresh, 0.066 with 15 s), so the counter refreshes slowly.
-@st.fragment(run_every=STATUS_REFRESH_S)
+# 0.133 cores per streaming student with a 2 s refresh, 0.066 with 15 s), so the counter refreshes slowly once
+# frames flow. Until the first frame it checks every 2 s and then reruns the page once to slow down; a student
+# who is not streaming has nothing to refresh (START and STOP rerun the page themselves).
+connecting = streaming and processor.stats.frames == 0
+refresh = CONNECTING_REFRESH_S if connecting else STATUS_REFRESH_S if streaming else None
+
+
+@st.fragment(run_every=refresh)
 def status() -> None:
     assert processor is not None
     stats = processor.stats
+    if connecting and stats.frames > 0:
+        st.rerun()  # the whole page: the greeting and the slower refresh
+    every = f" (updates every {refresh:g} s)" if refresh else ""
     if stats.frames == 0:
-        st.caption(f"Waiting for your video (this line updates every {STATUS_REFRESH_S:g} s).")
+        st.caption(("Connecting: your first frames are on their way" if streaming else "Not streaming yet") + every)
         return
     st.caption(f"Frames analysed: {stats.frames} · records sent: {stats.observations}"
-               + (f" · skipped frames: {stats.frame_errors}" if stats.frame_errors else "")
-               + f" (updates every {STATUS_REFRESH_S:g} s)")
+               + (f" · skipped frames: {stats.frame_errors}" if stats.frame_errors else "") + every)
 
 
 status()

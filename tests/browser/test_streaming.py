@@ -50,6 +50,10 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
         "p_angry", "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral")) - 1) < 1e-4 for r in rows)
     signals = [json.loads(r.extras) for r in rows if r.extras]  # the real landmark models ran on the stream
     assert len(signals) == len(rows) and all(sig["eyes_open"] and abs(sig["yaw"]) <= 20 for sig in signals)
+    student = result["students"][0]["page_text"]
+    assert "Your camera is shared" in student and "Press START" not in student, student[:500]
+    analysed = re.search(r"Frames analysed: (\d+) · records sent: (\d+)", student)  # the status line caught up
+    assert analysed and int(analysed.group(1)) > 0 and int(analysed.group(2)) > 0, student[:500]
     text = result["teacher_text"]
     streaming = re.search(r"Streaming now\s+(\d+)", text)
     assert code in text and streaming and int(streaming.group(1)) == 1, text[:500]
