@@ -44,6 +44,7 @@ class Settings:
     video_width: int = 320  # what students' browsers are asked to capture (README, Capacity: chosen by measurement)
     video_height: int = 240
     video_fps: int = 10
+    return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
 
@@ -100,6 +101,8 @@ class Settings:
         if self.detector not in DETECTORS:
             raise SettingsError(f"ENGAGE_DETECTOR must be one of {DETECTORS}, not {self.detector!r}")
         intervals = (self.detect_interval, self.follow_interval, self.rescan_interval, self.switch_interval_ms)
+        if self.return_video_kbps < 0:
+            raise SettingsError("ENGAGE_RETURN_VIDEO_KBPS must be >= 0 (0: aiortc's own bitrate)")
         if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:
             raise SettingsError("ENGAGE_ANALYSIS_INTERVAL must be > 0, ENGAGE_DETECT_WIDTH >= 64, "
                                 "ENGAGE_DETECT/FOLLOW/RESCAN_INTERVAL and ENGAGE_SWITCH_INTERVAL_MS >= 0, ENGAGE_MIN_GROUP_SIZE >= 1")

@@ -1,17 +1,19 @@
 """Checks benchmarks.capacity's per-stream cost against real students: headless Chromium streaming to the real app.
 
-python -m benchmarks.browser_capacity [--students 3] [--seconds 20] [--json]
+python -m benchmarks.browser_capacity [--students 3] [--seconds 20] [--set ENGAGE_X=VALUE ...] [--json]
 
 K Chromium students (fake camera: the astronaut still, 320x240 at 10 fps, the app's default capture) join one
 lesson of the real app (Streamlit, streamlit-webrtc, aiortc, default settings) inside `unshare -n`. The app
 process's CPU use is sampled idle and while all K stream; (streaming - idle) / K is the real cost per stream.
 Then benchmarks.capacity's simulation runs K streams in this process, and the two per-stream costs are compared.
 Chromium runs on the same machine, so only the app process's CPU time is counted. Needs root, chromium, iproute2.
+`--set` gives a setting to both the app and the simulation (the app otherwise ignores this shell's ENGAGE_*).
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from sqlalchemy import func, select
 from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
 from benchmarks.capacity import run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
+from dashboard.streaming import cap_return_bitrate
 from db.accounts import create_user
 from db.lessons import create_lesson
 from db.schema import ObservationRow
@@ -30,7 +33,8 @@ from db.session import open_database
 from settings import Settings
 
 
-def browser_run(students: int, seconds: float, settings: Settings, tmp: Path) -> dict[str, float]:
+def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,
+                overrides: dict[str, str]) -> dict[str, float]:
     url = f"sqlite:///{tmp / 'data' / 'engagement.db'}"
     (tmp / "data").mkdir()
     _engine, sessions = open_database(url)
@@ -41,7 +45,7 @@ def browser_run(students: int, seconds: float, settings: Settings, tmp: Path) ->
     clip = make_clip(tmp / "student.y4m", scene, seconds=2, fps=settings.video_fps)
     result = run_scenario(tmp, db_url=url, data_dir=tmp / "data", join_code=code, stream_seconds=8,
                           students=[{"name": f"student {i}", "clip": str(clip)} for i in range(students)],
-                          shots_dir=tmp / "shots", measure_seconds=seconds, env_overrides={"ENGAGE_ANALYSIS_INTERVAL": "1.0"})
+                          shots_dir=tmp / "shots", measure_seconds=seconds, env_overrides={"ENGAGE_ANALYSIS_INTERVAL": "1.0", **overrides})
     start = datetime.fromtimestamp(result["measured_from"], UTC)
     end = datetime.fromtimestamp(result["measured_to"], UTC)
     with sessions() as s:
@@ -56,17 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.browser_capacity", description=__doc__.splitlines()[0])
     p.add_argument("--students", type=int, default=3)
     p.add_argument("--seconds", type=float, default=20.0, help="measured window")
+    p.add_argument("--set", action="append", default=[], metavar="ENGAGE_X=VALUE", help="a setting for app and simulation")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.set)
+    if any(not key.startswith("ENGAGE_") for key in overrides):
+        p.error("--set takes ENGAGE_<SETTING>=VALUE")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     missing = missing_tools()
     if missing:
         print(f"cannot run real browsers here: missing {', '.join(missing)}", file=sys.stderr)
         return 2
+    os.environ.update(overrides)
     settings = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
-        real = browser_run(args.students, args.seconds, settings, Path(tmp))
+        real = browser_run(args.students, args.seconds, settings, Path(tmp), overrides)
     settings.tune_process()
+    cap_return_bitrate(settings.return_video_kbps)
     classifier, mesh, packets = stream_inputs(settings)
     sim = run_trial(args.students, settings, classifier, mesh, packets, args.seconds, 5.0, 66.0)
     real_per_stream = (real["app_streaming_cores"] - real["app_idle_cores"]) / args.students
@@ -75,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
               "simulated_cores_per_stream": round(sim_per_stream, 4),
               "real_vs_simulated": round(real_per_stream / sim_per_stream, 2) if sim_per_stream else None,
               "simulated_min_analyses_per_s": sim.min_analyses_per_s,
-              "video": f"{settings.video_width}x{settings.video_height}@{settings.video_fps}"}
+              "video": f"{settings.video_width}x{settings.video_height}@{settings.video_fps}", "settings": overrides}
     lines = [f"{'':<26}{'real (Chromium)':>16}{'simulated':>12}",
              f"{'cores per stream':<26}{real_per_stream:>16.3f}{sim_per_stream:>12.3f}",
              f"{'analyses/s (worst)':<26}{real['min_observations_per_s']:>16.2f}{sim.min_analyses_per_s:>12.2f}",

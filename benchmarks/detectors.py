@@ -17,7 +17,7 @@ from tqdm import tqdm
 from benchmarks.common import DEFAULT_DATA, astronaut, emit, frame_of, time_ms
 from engine.detectors import HaarDetector, make_detector
 from engine.preprocess import to_gray
-from engine.types import Box
+from engine.types import Box, Face
 
 ASTRONAUT_FACE = Box(177, 66, 95, 95)
 TILE = 144  # a 48x48 FER face shown at 3x, about the size of a face in a 640x480 webcam frame
@@ -45,8 +45,8 @@ def recall(detector, faces: np.ndarray, min_iou: float, tile: int = TILE) -> flo
 class EqualisedHaar(HaarDetector):
     """The Haar cascade on a histogram-equalised image (the variant the default dropped)."""
 
-    def detect(self, image: np.ndarray):  # type: ignore[no-untyped-def]
-        return super().detect(cv2.equalizeHist(to_gray(image)))
+    def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None) -> list[Face]:
+        return super().detect(cv2.equalizeHist(to_gray(image)), size_range)
 
 
 def haar_sweep(faces: np.ndarray, min_iou: float, tile: int) -> str:

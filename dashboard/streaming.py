@@ -62,6 +62,27 @@ def frame_callback(processor: StreamProcessor) -> Callable[[av.VideoFrame], av.V
     return callback
 
 
+_AIORTC_BITRATES: dict[str, tuple[int, ...]] = {}  # codec module -> its own (default, min, max), kept on first cap
+
+
+def cap_return_bitrate(kbps: int) -> None:
+    """Cap the bitrate of the video sent back to every student (their own picture with the overlay drawn).
+
+    aiortc starts each VP8 encoder at 500 kbps and lets the browser's bandwidth estimate (REMB) raise it up to
+    1.5 Mbps, re-creating the encoder at every step; on a LAN it climbs. Each extra packet costs the server Python
+    work (packetising, SRTP, sending) that no student needs for a 320x240 preview. aiortc reads these module
+    constants whenever an encoder starts or its bitrate changes, so this applies to every stream of the process.
+    0 restores aiortc's own values."""
+    from aiortc.codecs import h264, vpx
+
+    names = ("DEFAULT_BITRATE", "MIN_BITRATE", "MAX_BITRATE")
+    for module in (vpx, h264):
+        default, low, high = _AIORTC_BITRATES.setdefault(module.__name__, tuple(getattr(module, n) for n in names))
+        cap = kbps * 1000 if kbps > 0 else high
+        for name, value in zip(names, (min(default, cap), min(low, cap), cap)):
+            setattr(module, name, value)
+
+
 def rtc_configuration(settings: Settings) -> dict[str, object]:
     """ICE servers from the settings; none by default, so nothing contacts a public STUN server."""
     return {"iceServers": list(settings.ice_servers)}

@@ -68,7 +68,7 @@ if joined is None:
         st.rerun()
     st.stop()
 
-STATUS_REFRESH_S = 15.0
+STATUS_REFRESH_S = 60.0
 CONNECTING_REFRESH_S = 2.0
 greeting = st.empty()  # filled once the stream's state is known (after webrtc_streamer below)
 processor: StreamProcessor | None = st.session_state.get("processor")
@@ -94,9 +94,10 @@ greeting.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. "
 
 
 # Each rerun of this fragment costs the server far more than it looks (benchmarks.browser_capacity measured
-# 0.133 cores per streaming student with a 2 s refresh, 0.066 with 15 s), so the counter refreshes slowly once
-# frames flow. Until the first frame it checks every 2 s and then reruns the page once to slow down; a student
-# who is not streaming has nothing to refresh (START and STOP rerun the page themselves).
+# 0.133 cores per streaming student with a 2 s refresh, 0.066 with 15 s: about 0.15 CPU-seconds a rerun), so
+# once frames flow the counter refreshes every minute; the overlay on the student's own video is what shows
+# the analysis live. Until the first frame it checks every 2 s, then reruns the page once to slow down. A
+# student who is not streaming has nothing to refresh (START and STOP rerun the page themselves).
 connecting = streaming and processor.stats.frames == 0
 refresh = CONNECTING_REFRESH_S if connecting else STATUS_REFRESH_S if streaming else None
 

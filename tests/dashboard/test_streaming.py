@@ -41,3 +41,25 @@ def test_the_callback_returns_an_annotated_i420_frame_with_the_same_timing(fake_
     assert out is not incoming and out.format.name == "yuv420p"
     assert (out.pts, out.time_base) == (1234, Fraction(1, 90000))
     assert not np.array_equal(to_bgr(out), to_bgr(incoming))  # the box was drawn
+
+
+def test_the_returned_video_bitrate_is_capped_and_can_be_restored() -> None:
+    from aiortc.codecs.vpx import Vp8Encoder
+
+    from dashboard.streaming import cap_return_bitrate
+
+    try:
+        cap_return_bitrate(300)
+        encoder = Vp8Encoder()
+        assert encoder.target_bitrate == 300_000
+        encoder.target_bitrate = 1_500_000  # what a browser's bandwidth estimate (REMB) asks for on a LAN
+        assert encoder.target_bitrate == 300_000
+        encoder.target_bitrate = 100_000  # congestion may still lower it
+        assert encoder.target_bitrate == 250_000  # aiortc's own floor, below the cap
+        cap_return_bitrate(150)
+        assert Vp8Encoder().target_bitrate == 150_000
+    finally:
+        cap_return_bitrate(0)
+    encoder = Vp8Encoder()
+    encoder.target_bitrate = 1_500_000
+    assert Vp8Encoder().target_bitrate == 500_000 and encoder.target_bitrate == 1_500_000  # aiortc's own again
