@@ -53,6 +53,8 @@ def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,
             ObservationRow.ts >= start, ObservationRow.ts < end).group_by(ObservationRow.participant_id)).scalars().all()
     window = (end - start).total_seconds()
     return {"app_idle_cores": round(result["app_idle_cores"], 3), "app_streaming_cores": round(result["app_streaming_cores"], 3),
+            "kbps_per_stream": round(result["loopback_kbps"] / students, 1),  # both directions, pages included
+            "packets_per_s_per_stream": round(result["loopback_packets_per_s"] / students, 1),
             "min_observations_per_s": round(min(per_student, default=0) / window, 2) if len(per_student) == students else 0.0}
 
 
@@ -90,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
              f"{'cores per stream':<26}{real_per_stream:>16.3f}{sim_per_stream:>12.3f}",
              f"{'analyses/s (worst)':<26}{real['min_observations_per_s']:>16.2f}{sim.min_analyses_per_s:>12.2f}",
              f"real / simulated: {result['real_vs_simulated']}  ({args.students} students, {result['video']}; "
-             f"app idle {real['app_idle_cores']:.3f} cores subtracted)"]
+             f"app idle {real['app_idle_cores']:.3f} cores subtracted)",
+             f"real traffic per stream (loopback, both ways, pages included): {real['kbps_per_stream']:.0f} kbit/s, "
+             f"{real['packets_per_s_per_stream']:.0f} packets/s"]
     emit(result, "\n".join(lines), args.json)
     return 0
 

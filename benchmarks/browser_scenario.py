@@ -55,10 +55,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cores_used(pid: int, seconds: float) -> float:
-    began, cpu = time.monotonic(), cpu_seconds(pid)
+def loopback_counters() -> tuple[int, int]:
+    """Bytes and packets received on this namespace's loopback so far (every packet between two local addresses:
+    the media both ways plus the pages' traffic). /proc/net/dev is per namespace; /sys/class/net is not."""
+    for line in Path("/proc/net/dev").read_text().splitlines():
+        name, _, counters = line.partition(":")
+        if name.strip() == "lo":
+            fields = counters.split()
+            return int(fields[0]), int(fields[1])
+    return 0, 0
+
+
+def cores_used(pid: int, seconds: float) -> tuple[float, float, float]:
+    """The process's CPU cores over `seconds`, and the loopback's kbit/s and packets/s meanwhile."""
+    began, cpu, (nbytes, packets) = time.monotonic(), cpu_seconds(pid), loopback_counters()
     time.sleep(seconds)
-    return (cpu_seconds(pid) - cpu) / (time.monotonic() - began)
+    elapsed, (nbytes2, packets2) = time.monotonic() - began, loopback_counters()
+    return (cpu_seconds(pid) - cpu) / elapsed, (nbytes2 - nbytes) * 8 / 1000 / elapsed, (packets2 - packets) / elapsed
 
 
 def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> int:  # type: ignore[type-arg]
@@ -104,7 +117,7 @@ def main(plan_path: str) -> int:
     measure = float(plan.get("measure_seconds") or 0)
     if measure:
         time.sleep(3)  # start-up work settles
-        result["app_idle_cores"] = cores_used(app.pid, measure)
+        result["app_idle_cores"] = cores_used(app.pid, measure)[0]
     try:
         with sync_playwright() as pw:
             browsers, pages = [], []
@@ -123,7 +136,8 @@ def main(plan_path: str) -> int:
             time.sleep(plan["stream_seconds"])
             if measure:
                 result["measured_from"] = time.time()
-                result["app_streaming_cores"] = cores_used(app.pid, measure)
+                cores, kbps, packets = cores_used(app.pid, measure)
+                result.update(app_streaming_cores=cores, loopback_kbps=kbps, loopback_packets_per_s=packets)
                 result["measured_to"] = time.time()
             for i, page in enumerate(pages):
                 page.screenshot(path=str(shots / f"student{i}.png"), full_page=True)
