@@ -55,6 +55,7 @@ def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,
     return {"app_idle_cores": round(result["app_idle_cores"], 3), "app_streaming_cores": round(result["app_streaming_cores"], 3),
             "kbps_per_stream": round(result["loopback_kbps"] / students, 1),  # both directions, pages included
             "packets_per_s_per_stream": round(result["loopback_packets_per_s"] / students, 1),
+            "students_recorded": len(per_student),  # students with records in the window
             "min_observations_per_s": round(min(per_student, default=0) / window, 2) if len(per_student) == students else 0.0}
 
 
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--students", type=int, default=3)
     p.add_argument("--seconds", type=float, default=20.0, help="measured window")
     p.add_argument("--set", action="append", default=[], metavar="ENGAGE_X=VALUE", help="a setting for app and simulation")
+    p.add_argument("--keep", type=Path, help="an empty folder to keep the run in (app log, screenshots, database)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.set)
@@ -75,8 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.environ.update(overrides)
     settings = Settings.from_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        real = browser_run(args.students, args.seconds, settings, Path(tmp), overrides)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        real = browser_run(args.students, args.seconds, settings, args.keep, overrides)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            real = browser_run(args.students, args.seconds, settings, Path(tmp), overrides)
     settings.tune_process()
     cap_return_bitrate(settings.return_video_kbps)
     classifier, mesh, packets = stream_inputs(settings)
@@ -95,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
              f"app idle {real['app_idle_cores']:.3f} cores subtracted)",
              f"real traffic per stream (loopback, both ways, pages included): {real['kbps_per_stream']:.0f} kbit/s, "
              f"{real['packets_per_s_per_stream']:.0f} packets/s"]
+    if real["students_recorded"] < args.students:
+        lines.append(f"WARNING: only {real['students_recorded']} of {args.students} students sent records in the window; "
+                     "the real cost per stream is understated (see --keep)")
     emit(result, "\n".join(lines), args.json)
     return 0
 
