@@ -23,7 +23,7 @@ import aiortc  # noqa: F401  (before anything imports TensorFlow)
 from sqlalchemy import func, select
 
 from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
-from benchmarks.capacity import run_trial, stream_inputs
+from benchmarks.capacity import clip_kbps, run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
 from dashboard.streaming import cap_return_bitrate
 from db.accounts import create_user
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
               "simulated_cores_per_stream": round(sim_per_stream, 4),
               "real_vs_simulated": round(real_per_stream / sim_per_stream, 2) if sim_per_stream else None,
               "simulated_min_analyses_per_s": sim.min_analyses_per_s,
+              "simulated_clip_kbps": clip_kbps(packets, settings.video_fps),
               "video": f"{settings.video_width}x{settings.video_height}@{settings.video_fps}", "settings": overrides}
     lines = [f"{'':<26}{'real (Chromium)':>16}{'simulated':>12}",
              f"{'cores per stream':<26}{real_per_stream:>16.3f}{sim_per_stream:>12.3f}",
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
              f"real / simulated: {result['real_vs_simulated']}  ({args.students} students, {result['video']}; "
              f"app idle {real['app_idle_cores']:.3f} cores subtracted)",
              f"real traffic per stream (loopback, both ways, pages included): {real['kbps_per_stream']:.0f} kbit/s, "
-             f"{real['packets_per_s_per_stream']:.0f} packets/s"]
+             f"{real['packets_per_s_per_stream']:.0f} packets/s; a simulated stream receives {result['simulated_clip_kbps']:.0f} kbit/s"]
     if real["students_recorded"] < args.students:
         lines.append(f"WARNING: only {real['students_recorded']} of {args.students} students sent records in the window; "
                      "the real cost per stream is understated (see --keep)")

@@ -73,6 +73,11 @@ def encoded_clip(width: int, height: int, fps: int) -> list[bytes]:
     return packets
 
 
+def clip_kbps(packets: list[bytes], fps: int) -> float:
+    """The encoded clip's bitrate: what each simulated stream receives (compare a real student's traffic)."""
+    return round(sum(map(len, packets)) * 8 * fps / max(len(packets), 1) / 1000, 1)
+
+
 @dataclass
 class StreamLog:
     """What one simulated stream measured (monotonic seconds)."""
@@ -311,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
               "detector": settings.detector, "detect_width": settings.detect_width,
               "detect_interval": settings.detect_interval, "follow_interval": settings.follow_interval,
               "rescan_interval": settings.rescan_interval, "analysis_interval": settings.analysis_interval,
-              "return_video_kbps": settings.return_video_kbps or "aiortc",
+              "return_video_kbps": settings.return_video_kbps or "aiortc", "clip_kbps": clip_kbps(packets, settings.video_fps),
               "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
               "attention": mesh is not None, "shared_worker": not args.inline_analysis, "tuning": not args.no_tuning,
               "cpus": os.cpu_count()}
