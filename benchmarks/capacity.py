@@ -1,16 +1,20 @@
 """Capacity: how many students can stream at once to one server process with the default model and settings.
 
-python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--json]
+python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--media webrtc|threads] [--json]
 
 Each simulated student is the media work streamlit-webrtc and aiortc do for a real one, in one process (streams
-start spread over one second, as students never join phase-locked):
-- a receiver thread that, at the stream's frame rate, decodes the next VP8 frame of a real face video with
-  aiortc's own Vp8Decoder, queues it for the worker, and encodes the latest processed frame back with
-  aiortc's Vp8Encoder (the returned video the student sees);
-- a worker thread that, like streamlit-webrtc's, takes only the newest queued frame and runs the app's own
-  frame callback (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the
-  default detector, model, attention signals, the process's shared AnalysisWorker (unless --inline-analysis) and
-  the real ObservationWriter on a fresh SQLite file.
+start spread over one second, as students never join phase-locked). With --media webrtc (the default) frames take
+the app's own path:
+- a decoder thread that, at the stream's frame rate, decodes the next VP8 frame of a real face video with
+  aiortc's own Vp8Decoder and hands it to a track on the one event loop all streams share;
+- aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack, wired as webrtc_streamer(async_processing=True)
+  wires them: its processing thread takes the newest frame and runs the app's own frame callback
+  (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the default detector,
+  model, attention signals, the process's shared AnalysisWorker (unless --inline-analysis) and the real
+  ObservationWriter on a fresh SQLite file;
+- a sender task that encodes every returned frame with aiortc's Vp8Encoder in the loop's executor, as aiortc's
+  RTCRtpSender does.
+--media threads is the earlier, cheaper model: per stream one thread decodes and encodes, another runs the callback.
 Not simulated: aiortc's RTP/SRTP/ICE work and each student's Streamlit session. benchmarks.browser_capacity
 measures how much a real Chromium student costs beside this simulation (README, Capacity).
 
@@ -23,6 +27,7 @@ time over the measured window, in cores and as a share of the machine.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import queue
@@ -33,13 +38,19 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import aiortc  # noqa: F401  (before anything imports TensorFlow: pylibsrtp after TF segfaults)
 import av
 import numpy as np
 from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder
+from aiortc.contrib.media import MediaRelay
 from aiortc.jitterbuffer import JitterFrame
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from streamlit_webrtc.models import CallbackAttachableProcessor
+from streamlit_webrtc.process import AsyncVideoProcessTrack
 
 from benchmarks.common import astronaut, emit, frame_of
 from dashboard.streaming import cap_return_bitrate, frame_callback, make_processor
@@ -153,6 +164,114 @@ class SimulatedStream:
             self._out.append(out)
 
 
+class DecodedTrack(MediaStreamTrack):
+    """Decoded frames handed in from a decoder thread, as aiortc's remote track delivers them on the event loop."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frames: asyncio.Queue[av.VideoFrame | None] = asyncio.Queue()
+
+    def feed(self, frame: av.VideoFrame | None) -> None:  # on the loop (call_soon_threadsafe)
+        self._frames.put_nowait(frame)
+
+    async def recv(self) -> av.VideoFrame:  # type: ignore[override]
+        frame = await self._frames.get()
+        if frame is None:
+            self.stop()
+            raise MediaStreamError
+        return frame
+
+
+class WebrtcStream:
+    """One student's stream along the app's own frame path: a decoder thread paced at the frame rate feeds a track
+    on the shared event loop; aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack (its worker thread,
+    newest frame only) run the app's frame callback, as webrtc_streamer(async_processing=True) wires them; a sender
+    task encodes every returned frame in the loop's executor, as aiortc's RTCRtpSender does. Left out: RTP, SRTP,
+    ICE and each student's Streamlit session (benchmarks.browser_capacity compares with real students)."""
+
+    def __init__(self, index: int, packets: list[bytes], fps: int, callback, stop: threading.Event,  # type: ignore[no-untyped-def]
+                 loop: asyncio.AbstractEventLoop, relay: MediaRelay) -> None:
+        self.index, self.packets, self.fps, self.callback, self.stop = index, packets, fps, callback, stop
+        self.log = StreamLog()
+        self.phase = 0.0
+        self._loop, self._relay = loop, relay
+        self._thread = threading.Thread(target=self._receive, daemon=True, name=f"recv-{index}")
+
+    def start(self, t0: float) -> None:
+        self._t0 = t0
+        asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(10)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(30)
+
+    async def _open(self) -> None:
+        self._source = DecodedTrack()
+        processor = CallbackAttachableProcessor(self._timed, None, None)
+        self._track = AsyncVideoProcessTrack(track=self._relay.subscribe(self._source), processor=processor)
+        self._sender = asyncio.ensure_future(self._send(self._relay.subscribe(self._track)))
+
+    async def _close(self) -> None:
+        self._sender.cancel()
+        self._track.stop()  # ends the processing thread
+
+    async def _send(self, track: MediaStreamTrack) -> None:
+        encoder, loop = Vp8Encoder(), asyncio.get_running_loop()
+        try:
+            while True:
+                frame = await track.recv()
+                await loop.run_in_executor(None, partial(encoder.encode, cast(av.VideoFrame, frame)))
+        except MediaStreamError:
+            return
+
+    def _timed(self, frame: av.VideoFrame) -> av.VideoFrame:  # on streamlit-webrtc's processing thread
+        began = time.monotonic()
+        try:
+            out: av.VideoFrame = self.callback(frame)
+        except Exception:
+            self.log.errors += 1
+            return frame
+        end = time.monotonic()
+        self.log.callback_ms.append((end, (end - began) * 1000))
+        return out
+
+    def _receive(self) -> None:
+        decoder = Vp8Decoder()
+        k = 0
+        while not self.stop.is_set():
+            due = self._t0 + self.phase + k / self.fps
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            i = k % len(self.packets)
+            k += 1
+            try:
+                frames = decoder.decode(JitterFrame(self.packets[i], k * VIDEO_CLOCK // self.fps))
+            except Exception:
+                self.log.errors += 1
+                continue
+            for frame in frames:
+                self.log.received.append(time.monotonic())
+                self._loop.call_soon_threadsafe(self._source.feed, cast(av.VideoFrame, frame))
+        self._loop.call_soon_threadsafe(self._source.feed, None)
+
+
+class EventLoopThread:
+    """One asyncio loop on its own thread, shared by every stream, as streamlit-webrtc's server loop is."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="webrtc-loop")
+        self._thread.start()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+
+
 @dataclass(frozen=True)
 class Trial:
     streams: int
@@ -203,7 +322,8 @@ def judge(logs: list[StreamLog], start: float, end: float, fps: int, interval: f
 
 
 def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, mesh: FaceMesh | None,
-              packets: list[bytes], seconds: float, warmup: float, p95_limit: float, shared_worker: bool = True) -> Trial:
+              packets: list[bytes], seconds: float, warmup: float, p95_limit: float, shared_worker: bool = True,
+              media: str = "webrtc") -> Trial:
     with tempfile.TemporaryDirectory() as tmp:
         engine, sessions = open_database(f"sqlite:///{Path(tmp) / 'capacity.db'}")
         with sessions.begin() as s:
@@ -214,7 +334,9 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
         worker = AnalysisWorker(classifier, mesh) if shared_worker else None
         wall_offset = time.time() - time.monotonic()
         stop = threading.Event()
-        streams = []
+        loop = EventLoopThread() if media == "webrtc" else None
+        relay = MediaRelay() if loop else None
+        streams: list[SimulatedStream | WebrtcStream] = []
         for i, pid in enumerate(pids):
             processor = make_processor(settings, classifier, writer, lesson_id, pid, mesh, worker)
             slog_analyses: list[tuple[float, int]] = []
@@ -225,7 +347,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
                 return inner(obs) if inner else None
 
             processor.sink = sink
-            stream = SimulatedStream(i, packets, settings.video_fps, frame_callback(processor), stop)
+            stream = (WebrtcStream(i, packets, settings.video_fps, frame_callback(processor), stop, loop.loop, relay)
+                      if loop and relay else SimulatedStream(i, packets, settings.video_fps, frame_callback(processor), stop))
             stream.log.analyses = slog_analyses
             streams.append(stream)
         t0 = time.monotonic() + 0.2
@@ -239,6 +362,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
         stop.set()
         for stream in streams:
             stream.join()
+        if loop is not None:
+            loop.close()
         if worker is not None:
             worker.close()
         writer.close()
@@ -294,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--p95-ms", type=float, default=66.0)
     p.add_argument("--inline-analysis", action="store_true", help="analyse in each stream's callback (no shared worker)")
     p.add_argument("--no-tuning", action="store_true", help="keep Python's and OpenCV's thread defaults")
+    p.add_argument("--media", choices=("webrtc", "threads"), default="webrtc",
+                   help="webrtc: frames take the app's path (event loop, MediaRelay, streamlit-webrtc's processing "
+                        "thread, encoder in the executor); threads: the earlier two threads per stream")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -305,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def try_n(n: int) -> Trial:
         return run_trial(n, settings, classifier, mesh, packets, args.seconds, args.warmup, args.p95_ms,
-                         not args.inline_analysis)
+                         not args.inline_analysis, args.media)
 
     if args.streams:
         trial = try_n(args.streams)
@@ -318,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
               "rescan_interval": settings.rescan_interval, "analysis_interval": settings.analysis_interval,
               "return_video_kbps": settings.return_video_kbps or "aiortc", "clip_kbps": clip_kbps(packets, settings.video_fps),
               "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
-              "attention": mesh is not None, "shared_worker": not args.inline_analysis, "tuning": not args.no_tuning,
+              "attention": mesh is not None, "shared_worker": not args.inline_analysis, "media": args.media, "tuning": not args.no_tuning,
               "cpus": os.cpu_count()}
     lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'analyses/s':>11}{'in fps':>10}{'out fps':>10}{'cores':>8}{'cpu':>8}"]
     lines += [t.row() for t in trials]

@@ -54,13 +54,15 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.usefixtures("restore_process_tuning")
+@pytest.mark.parametrize("media", ["webrtc", "threads"])
 def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+                                                  capsys: pytest.CaptureFixture[str], media: str) -> None:
     monkeypatch.setenv("ENGAGE_MODELS_DIR", str(tiny_models_dir))
-    assert main(["--streams", "2", "--seconds", "3", "--warmup", "1.5", "--json"]) == 0
+    assert main(["--streams", "2", "--seconds", "3", "--warmup", "1.5", "--media", media, "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (run,) = result["trials"]
     assert run["streams"] == 2 and run["errors"] == 0 and run["cpu_cores"] > 0
     assert run["min_received_fps"] > 5 and run["min_output_fps"] > 1  # frames flowed through decode, callback, encode
     assert run["min_analyses_per_s"] > 0  # faces were found and analysed by the shared worker
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
+    assert result["config"]["media"] == media
