@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Before/after for each speed change: benchmarks.capacity under the old settings, then adding one change at a time.
 # usage: bash benchmarks/capacity_steps.sh [extra benchmarks.capacity arguments]   (prints each step's table and JSON)
+# The ladder in the README was measured with the earlier two-thread simulation and before the return-video cap,
+# so every step runs that way (--media threads, ENGAGE_RETURN_VIDEO_KBPS=0); `--media webrtc` after it overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -10,7 +12,7 @@ OLD_THREADS="ENGAGE_INFERENCE_THREADS=0"
 step() {  # step NAME "VAR=VALUE ..." "benchmark flags"
   echo "== $1"
   # shellcheck disable=SC2086
-  env $2 "$PY" -m benchmarks.capacity --json $3 "${EXTRA[@]}" | tail -n 3
+  env ENGAGE_RETURN_VIDEO_KBPS=0 $2 "$PY" -m benchmarks.capacity --json --media threads $3 "${EXTRA[@]}" | tail -n 3
 }
 EXTRA=("$@")
 step "1 before: 640x480@15, full scan every frame, analysis in the callback" \
