@@ -44,6 +44,7 @@ class Settings:
     video_width: int = 320  # what students' browsers are asked to capture (README, Capacity: chosen by measurement)
     video_height: int = 240
     video_fps: int = 10
+    async_processing: bool = True  # streamlit-webrtc runs the frame callback on a thread per stream (False: on the event loop)
     return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""

@@ -85,7 +85,7 @@ ctx = webrtc_streamer(
     media_stream_constraints=media_constraints(settings),
     video_frame_callback=frame_callback(processor),
     on_video_ended=processor.close,
-    async_processing=True,
+    async_processing=settings.async_processing,
 )
 streaming = ctx.state.playing or ctx.state.signalling
 greeting.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. "
