@@ -480,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_streams": best, "cpu_cores_at_max": chosen.cpu_cores if chosen else None,
         "cpu_share_at_max": chosen.cpu_share if chosen else None,
         "p95_callback_ms_at_max": chosen.p95_callback_ms if chosen else None,
+        "p95_delay_ms_at_max": chosen.p95_latency_ms if chosen else None,
         "config": config, "trials": [t.__dict__ for t in trials]}
     emit(result, "\n".join(lines), args.json)
     return 0
