@@ -35,6 +35,18 @@ def test_judge_takes_the_worst_stream() -> None:
     assert judge([sparse], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["min_analyses_per_s"] == pytest.approx(0.5)
 
 
+def test_judge_fails_a_stream_whose_returned_frames_lag() -> None:
+    every_second = [(float(t), 1) for t in range(11)]
+    quick_callbacks = [(t / 10, 5.0) for t in range(100)]
+    lagging = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=[t / 10 for t in range(100)],
+                        latency_ms=[(t / 10, 120.0) for t in range(100)])  # frames queue before they are sent back
+    verdict = judge([lagging], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)
+    assert not verdict["passed"] and verdict["p95_latency_ms"] == pytest.approx(120.0) and verdict["p95_callback_ms"] == 5.0
+    prompt = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=lagging.received,
+                       latency_ms=[(t / 10, 20.0) for t in range(100)])
+    assert judge([prompt], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["passed"]
+
+
 def test_the_face_rate_ignores_a_second_track() -> None:
     # the face every second, plus a false alarm analysed alongside it now and then
     analyses = [(float(t), 1) for t in range(11)] + [(t + 0.01, 2) for t in (2, 3, 7)]
@@ -66,3 +78,4 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
     assert run["min_analyses_per_s"] > 0  # faces were found and analysed by the shared worker
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
     assert result["config"]["media"] == media
+    assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from decoding to sending back
