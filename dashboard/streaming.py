@@ -69,9 +69,10 @@ def cap_return_bitrate(kbps: int) -> None:
     """Cap the bitrate of the video sent back to every student (their own picture with the overlay drawn).
 
     aiortc starts each VP8 encoder at 500 kbps and lets the browser's bandwidth estimate (REMB) raise it up to
-    1.5 Mbps, re-creating the encoder at every step; on a LAN it climbs. Each extra packet costs the server Python
-    work (packetising, SRTP, sending) that no student needs for a 320x240 preview. aiortc reads these module
-    constants whenever an encoder starts or its bitrate changes, so this applies to every stream of the process.
+    1.5 Mbps, re-creating the encoder at every step; on a fast network it can climb. Each extra packet costs the
+    server Python work (packetising, SRTP, sending) that no student needs for a 320x240 preview. aiortc reads these
+    module constants whenever an encoder starts or its bitrate changes, so this applies to every stream of the
+    process.
     0 restores aiortc's own values."""
     from aiortc.codecs import h264, vpx
 
