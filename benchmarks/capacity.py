@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import queue
@@ -283,7 +284,17 @@ class EventLoopThread:
         self.lag_ms: list[tuple[float, float]] = []
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="webrtc-loop")
         self._thread.start()
-        self._probing = asyncio.run_coroutine_threadsafe(self._probe(), self.loop)
+        self._probing: asyncio.Task[None] | None = None
+        asyncio.run_coroutine_threadsafe(self._start_probe(), self.loop).result(5)
+
+    async def _start_probe(self) -> None:
+        self._probing = asyncio.ensure_future(self._probe())
+
+    async def _stop_probe(self) -> None:
+        if self._probing is not None:
+            self._probing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probing
 
     async def _probe(self, period: float = 0.01) -> None:
         while True:
@@ -297,7 +308,7 @@ class EventLoopThread:
         return float(np.percentile(lags, 95)) if lags else 0.0
 
     def close(self) -> None:
-        self._probing.cancel()
+        asyncio.run_coroutine_threadsafe(self._stop_probe(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
 

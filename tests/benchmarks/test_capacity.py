@@ -79,3 +79,19 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
     assert result["config"]["media"] == media
     assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from decoding to sending back
+
+
+def test_the_event_loop_probe_records_how_late_its_timer_runs() -> None:
+    import time
+
+    from benchmarks.capacity import EventLoopThread
+
+    loop = EventLoopThread()
+    began = time.monotonic()
+    time.sleep(0.3)
+    loop.loop.call_soon_threadsafe(time.sleep, 0.05)  # block the loop once: the probe must see it
+    time.sleep(0.2)
+    loop.close()
+    assert len(loop.lag_ms) >= 10  # a wake-up every 10 ms
+    assert max(lag for _, lag in loop.lag_ms) >= 30
+    assert loop.p95_lag_ms(began, time.monotonic()) >= 0 and loop.p95_lag_ms(0.0, 0.0) == 0.0
