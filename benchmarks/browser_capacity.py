@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", type=Path, help="an empty folder to keep the run in (app log, screenshots, database)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.set)
-    if any(not key.startswith("ENGAGE_") for key in overrides):
+    if any("=" not in item or not item.startswith("ENGAGE_") for item in args.set):
         p.error("--set takes ENGAGE_<SETTING>=VALUE")
+    overrides = dict(item.split("=", 1) for item in args.set)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     missing = missing_tools()
     if missing:

@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
@@ -102,6 +103,40 @@ class StreamLog:
     errors: int = 0
 
 
+def paced_frames(packets: list[bytes], fps: int, start: float, stop: threading.Event, log: StreamLog) -> Iterator[av.VideoFrame]:
+    """Decode the looping clip with aiortc's Vp8Decoder, one packet per frame interval from `start` until `stop`,
+    as a student's frames arrive; each decoded frame is logged as received."""
+    decoder = Vp8Decoder()
+    k = 0
+    while not stop.is_set():
+        delay = start + k / fps - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        i = k % len(packets)  # the clip loops; it starts with a keyframe
+        k += 1
+        try:
+            frames = decoder.decode(JitterFrame(packets[i], k * VIDEO_CLOCK // fps))
+        except Exception:
+            log.errors += 1
+            continue
+        for frame in frames:
+            log.received.append(time.monotonic())
+            yield cast(av.VideoFrame, frame)
+
+
+def timed_call(callback, frame: av.VideoFrame, log: StreamLog) -> av.VideoFrame | None:  # type: ignore[no-untyped-def]
+    """Run the frame callback and log how long it took; None (and an error counted) when it raised."""
+    began = time.monotonic()
+    try:
+        out: av.VideoFrame = callback(frame)
+    except Exception:
+        log.errors += 1
+        return None
+    end = time.monotonic()
+    log.callback_ms.append((end, (end - began) * 1000))
+    return out
+
+
 class SimulatedStream:
     """One student's stream: receiver (decode, encode back) and worker (frame callback) threads."""
 
@@ -125,29 +160,14 @@ class SimulatedStream:
             t.join(timeout=10)
 
     def _receive(self) -> None:
-        decoder, encoder = Vp8Decoder(), Vp8Encoder()
+        encoder = Vp8Encoder()
         last_out: av.VideoFrame | None = None
-        k = 0
-        while not self.stop.is_set():
-            due = self._t0 + self.phase + k / self.fps
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            i = k % len(self.packets)  # the clip loops; it starts with a keyframe
-            k += 1
-            try:
-                frames = decoder.decode(JitterFrame(self.packets[i], k * VIDEO_CLOCK // self.fps))
-            except Exception:
-                self.log.errors += 1
-                continue
-            for frame in frames:
-                assert isinstance(frame, av.VideoFrame)
-                self.log.received.append(time.monotonic())
-                self._in.put(frame)
-                out = self._out[0] if self._out else last_out or frame
-                last_out = out
-                out.pts, out.time_base = frame.pts, frame.time_base
-                encoder.encode(out)
+        for frame in paced_frames(self.packets, self.fps, self._t0 + self.phase, self.stop, self.log):
+            self._in.put(frame)
+            out = self._out[0] if self._out else last_out or frame
+            last_out = out
+            out.pts, out.time_base = frame.pts, frame.time_base
+            encoder.encode(out)
 
     def _work(self) -> None:
         while True:
@@ -156,15 +176,9 @@ class SimulatedStream:
                 frame = self._in.get_nowait()
             if frame is None:
                 return
-            began = time.monotonic()
-            try:
-                out = self.callback(frame)
-            except Exception:
-                self.log.errors += 1
-                continue
-            end = time.monotonic()
-            self.log.callback_ms.append((end, (end - began) * 1000))
-            self._out.append(out)
+            out = timed_call(self.callback, frame, self.log)
+            if out is not None:
+                self._out.append(out)
 
 
 class DecodedTrack(MediaStreamTrack):
@@ -243,35 +257,13 @@ class WebrtcStream:
             self.log.latency_ms.append((now, (now - self._arrivals.popleft()[1]) * 1000))
 
     def _timed(self, frame: av.VideoFrame) -> av.VideoFrame:  # on streamlit-webrtc's processing thread (or the loop)
-        began = time.monotonic()
-        try:
-            out: av.VideoFrame = self.callback(frame)
-        except Exception:
-            self.log.errors += 1
-            return frame
-        end = time.monotonic()
-        self.log.callback_ms.append((end, (end - began) * 1000))
-        return out
+        out = timed_call(self.callback, frame, self.log)
+        return frame if out is None else out
 
     def _receive(self) -> None:
-        decoder = Vp8Decoder()
-        k = 0
-        while not self.stop.is_set():
-            due = self._t0 + self.phase + k / self.fps
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            i = k % len(self.packets)
-            k += 1
-            try:
-                frames = decoder.decode(JitterFrame(self.packets[i], k * VIDEO_CLOCK // self.fps))
-            except Exception:
-                self.log.errors += 1
-                continue
-            for frame in frames:
-                self.log.received.append(time.monotonic())
-                self._arrivals.append((frame.pts or 0, time.monotonic()))
-                self._loop.call_soon_threadsafe(self._source.feed, cast(av.VideoFrame, frame))
+        for frame in paced_frames(self.packets, self.fps, self._t0 + self.phase, self.stop, self.log):
+            self._arrivals.append((frame.pts or 0, time.monotonic()))
+            self._loop.call_soon_threadsafe(self._source.feed, frame)
         self._loop.call_soon_threadsafe(self._source.feed, None)
 
 
