@@ -10,6 +10,7 @@ from typing import Any
 
 PRIVACY_MODES: tuple[str, ...] = ("aggregate", "per-student", "attention-only")
 DETECTORS: tuple[str, ...] = ("haar", "mtcnn")
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(ValueError):
@@ -46,6 +47,7 @@ class Settings:
     video_fps: int = 10
     async_processing: bool = True  # streamlit-webrtc runs the frame callback on a thread per stream (False: on the event loop)
     return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
+    log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
 
@@ -56,15 +58,18 @@ class Settings:
                 "rescan_interval": self.rescan_interval, "blinks": self.blink_tracking}
 
     def tune_process(self) -> None:
-        """Process-wide knobs for a server that runs many streams in threads (the app and benchmarks.capacity call it).
+        """Process-wide knobs for a server that runs many streams in threads (the app and benchmarks.capacity call it):
+        the log's level, the GIL's switch interval and OpenCV's pool.
 
         The GIL's default 5 ms switch interval lets a thread that just left a C call (codec, OpenCV, the model) wait
         up to 5 ms per hand-over behind the other streams' Python work; a callback crosses dozens of them.
         """
+        import logging
         import sys
 
         import cv2
 
+        logging.basicConfig(level=self.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         if self.switch_interval_ms > 0:
             sys.setswitchinterval(self.switch_interval_ms / 1000)
         if self.opencv_threads > 0:
@@ -102,6 +107,8 @@ class Settings:
         if self.detector not in DETECTORS:
             raise SettingsError(f"ENGAGE_DETECTOR must be one of {DETECTORS}, not {self.detector!r}")
         intervals = (self.detect_interval, self.follow_interval, self.rescan_interval, self.switch_interval_ms)
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(f"ENGAGE_LOG_LEVEL must be one of {LOG_LEVELS}, not {self.log_level!r}")
         if self.return_video_kbps < 0:
             raise SettingsError("ENGAGE_RETURN_VIDEO_KBPS must be >= 0 (0: aiortc's own bitrate)")
         if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:

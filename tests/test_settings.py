@@ -1,3 +1,6 @@
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ def test_values_are_read_and_typed() -> None:
     {"ENGAGE_DETECT_WIDTH": "wide"}, {"ENGAGE_PRIVACY_MODE": "spy"}, {"ENGAGE_DETECTOR": "yolo"},
     {"ENGAGE_ICE_SERVERS": "{}"}, {"ENGAGE_ANALYSIS_INTERVAL": "0"}, {"ENGAGE_FOLLOW_INTERVAL": "-1"},
     {"ENGAGE_SWITCH_INTERVAL_MS": "-0.1"}, {"ENGAGE_RETURN_VIDEO_KBPS": "-1"},
+    {"ENGAGE_LOG_LEVEL": "chatty"},
 ])
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="ENGAGE_"):
@@ -41,3 +45,14 @@ def test_tune_process_sets_the_switch_interval_and_opencv_threads() -> None:
     finally:
         sys.setswitchinterval(before)
         cv2.setNumThreads(threads)
+
+
+def test_tune_process_sets_up_the_log_at_the_configured_level() -> None:
+    """In a fresh process (pytest's own handlers make basicConfig a no-op here): the root logger takes the level."""
+    code = ("import logging; from settings import Settings; "
+            "Settings.from_env({'ENGAGE_LOG_LEVEL': 'debug'}).tune_process(); "
+            "logging.getLogger('engine.x').debug('hello'); print(logging.getLogger().level)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(logging.DEBUG) and "DEBUG engine.x: hello" in done.stderr

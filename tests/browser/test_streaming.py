@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,21 @@ def rows_by_student(url: str) -> dict[str, list[ObservationRow]]:
     return out
 
 
+def diagnosis(result: dict, tmp_path: Path) -> str:  # type: ignore[type-arg]
+    """What each student's presses saw and the app's log (without aioice's per-packet checks), for a failure."""
+    log = (tmp_path / "app.log").read_text(errors="replace") if (tmp_path / "app.log").exists() else ""
+    lines = [line for line in log.splitlines() if "aioice" not in line]
+    return (json.dumps(result.get("students"), indent=1)[-6000:] + "\napp log:\n" + "\n".join(lines)[-6000:])
+
+
+def report_retries(result: dict) -> None:  # type: ignore[type-arg]
+    """A START that needed a second press passes (a student would press again) but is reported as a warning."""
+    for student in result["students"]:
+        if len(student["presses"]) > 1:
+            warnings.warn(f"{student['name']} needed {len(student['presses'])} START presses: {student['presses']}",
+                          stacklevel=2)
+
+
 def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
     url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
     code = new_lesson(url, "Browser lesson")
@@ -45,7 +61,8 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
                           students=[{"name": "Ada", "clip": str(clip)}], shots_dir=tmp_path / "shots")
     rows = rows_by_student(url)["Ada"]
-    assert len(rows) >= 4, f"only {len(rows)} observations arrived"
+    assert len(rows) >= 4, f"only {len(rows)} observations arrived\n{diagnosis(result, tmp_path)}"
+    report_retries(result)
     assert all(r.label is not None and abs(sum(getattr(r, c) for c in (
         "p_angry", "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral")) - 1) < 1e-4 for r in rows)
     signals = [json.loads(r.extras) for r in rows if r.extras]  # the real landmark models ran on the stream
@@ -72,7 +89,9 @@ def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: 
                           students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
                           shots_dir=tmp_path / "shots")
     rows = rows_by_student(url)
-    assert len(rows["Left"]) >= 4 and len(rows["Right"]) >= 4, (result["students"], {k: len(v) for k, v in rows.items()})
+    counts = {name: len(rs) for name, rs in rows.items()}
+    assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
+    report_retries(result)
     centre = {name: np.mean([r.box_x + r.box_w / 2 for r in rs]) for name, rs in rows.items()}
     # In the 640x480 clips the left face's centre is near x=175 (27 % of the width) and the right one's near x=465
     # (73 %); Chromium delivers them at the app's capture size (ENGAGE_VIDEO_WIDTH, 320 by default).
