@@ -24,7 +24,7 @@ from db.lessons import add_participant, create_lesson  # noqa: E402
 from db.session import open_database  # noqa: E402
 from db.writer import ObservationWriter  # noqa: E402
 from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
-from tests.browser.conftest import STAFF  # noqa: E402
+from benchmarks.browser import STAFF  # noqa: E402
 
 
 def synthetic_probabilities(rng: np.random.Generator, t: float, student: int) -> tuple[float, ...]:
@@ -63,8 +63,8 @@ def seed(url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, astronaut_scene, make_clip, run_scenario
-    from tests.browser.scenario import sign_in, start_app
+    from benchmarks.browser import CHROMIUM, astronaut_scene, make_clip, run_scenario
+    from benchmarks.browser_scenario import sign_in, start_app
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("docs/screenshots"))

@@ -35,6 +35,7 @@ def rows_by_student(url: str) -> dict[str, list[ObservationRow]]:
         rows = list(s.scalars(select(ObservationRow)))
     out: dict[str, list[ObservationRow]] = {name: [] for name in names.values()}
     for row in rows:
+        assert row.participant_id is not None, "a stream's record without its participant"
         out[names[row.participant_id]].append(row)
     return out
 
