@@ -24,6 +24,10 @@ face (its most-analysed track) gets one analysis per ENGAGE_ANALYSIS_INTERVAL (2
 keeps pace with the frame rate (>= 95 % of frames decoded). `max_streams` is the largest N at which every stream
 passes: N rises in steps of --step until a run fails, then the gap is bisected. CPU use is the process's CPU
 time over the measured window, in cores and as a share of the machine.
+
+Reported, not judged: "age p95", how old the picture under the overlay is when it is encoded (from the decoding of
+the frame the callback worked on). streamlit-webrtc's async track answers each frame with the newest finished
+result, relabelled, so the picture is one frame interval older than the path's delay when the callback keeps up.
 """
 from __future__ import annotations
 
@@ -100,6 +104,7 @@ class StreamLog:
     analyses: list[tuple[float, int]] = field(default_factory=list)  # (analysed frame's time, track id)
     received: list[float] = field(default_factory=list)
     latency_ms: list[tuple[float, float]] = field(default_factory=list)  # (sent time, decoded-to-encoded), webrtc only
+    content_age_ms: list[tuple[float, float]] = field(default_factory=list)  # (sent time, age of the picture sent)
     errors: int = 0
 
 
@@ -215,6 +220,8 @@ class WebrtcStream:
         self.phase = 0.0
         self._loop, self._relay, self._async = loop, relay, async_processing
         self._arrivals: deque[tuple[int, float]] = deque()  # (pts, decoded at) of frames not yet sent
+        self._decoded_at: dict[int, float] = {}  # pts -> decoded at, for the frames of the last few seconds
+        self._source_of: dict[int, int] = {}  # id(returned frame) -> pts of the frame it was made from
         self._thread = threading.Thread(target=self._receive, daemon=True, name=f"recv-{index}")
 
     def start(self, t0: float) -> None:
@@ -243,26 +250,42 @@ class WebrtcStream:
             while True:
                 frame = cast(av.VideoFrame, await track.recv())
                 pts = frame.pts  # read first: PyAV's encoder rescales a frame's pts in place
+                source = self._source_of.get(id(frame))  # the last result may be sent again: keep its entry
                 await loop.run_in_executor(None, partial(encoder.encode, frame))
-                self._sent(pts)
+                self._sent(pts, source)
         except MediaStreamError:
             return
 
-    def _sent(self, pts: int | None) -> None:
-        """How long the frame with this pts took from its decoding to its encoding (the overlay's delay)."""
+    def _sent(self, pts: int | None, source: int | None) -> None:
+        """How long the frame with this pts took from its decoding to its encoding (the path's delay), and how old
+        the picture under the overlay was when encoded: streamlit-webrtc's async track answers frame N with the newest
+        finished result (made from frame N-1 when the callback keeps up) relabelled with N's pts."""
         now = time.monotonic()
+        decoded = self._decoded_at.get(source) if source is not None else None
+        if decoded is not None:
+            self.log.content_age_ms.append((now, (now - decoded) * 1000))
         while self._arrivals and pts is not None and self._arrivals[0][0] < pts:
             self._arrivals.popleft()  # frames the processing skipped
         if self._arrivals and self._arrivals[0][0] == pts:
             self.log.latency_ms.append((now, (now - self._arrivals.popleft()[1]) * 1000))
 
     def _timed(self, frame: av.VideoFrame) -> av.VideoFrame:  # on streamlit-webrtc's processing thread (or the loop)
+        pts = frame.pts
         out = timed_call(self.callback, frame, self.log)
-        return frame if out is None else out
+        out = frame if out is None else out
+        if pts is not None:
+            self._source_of[id(out)] = pts
+            if len(self._source_of) > 10 * self.fps:
+                self._source_of.pop(next(iter(self._source_of)))
+        return out
 
     def _receive(self) -> None:
         for frame in paced_frames(self.packets, self.fps, self._t0 + self.phase, self.stop, self.log):
-            self._arrivals.append((frame.pts or 0, time.monotonic()))
+            decoded = time.monotonic()
+            self._arrivals.append((frame.pts or 0, decoded))
+            self._decoded_at[frame.pts or 0] = decoded
+            if len(self._decoded_at) > 10 * self.fps:  # keep the last ten seconds' frames
+                self._decoded_at.pop(next(iter(self._decoded_at)))
             self._loop.call_soon_threadsafe(self._source.feed, frame)
         self._loop.call_soon_threadsafe(self._source.feed, None)
 
@@ -318,10 +341,11 @@ class Trial:
     errors: int
     p95_latency_ms: float = 0.0  # the worst stream's decoded-to-encoded delay (webrtc media only)
     p95_loop_lag_ms: float = 0.0  # how late the shared event loop ran a 10 ms timer (webrtc media only)
+    p95_content_age_ms: float = 0.0  # the worst stream's age of the picture under the overlay when sent (webrtc only)
 
     def row(self) -> str:
         return (f"{self.streams:>8}{'yes' if self.passed else 'no':>7}{self.p95_callback_ms:>10.1f}"
-                f"{self.p95_latency_ms:>10.1f}{self.p95_loop_lag_ms:>10.1f}"
+                f"{self.p95_latency_ms:>10.1f}{self.p95_content_age_ms:>10.1f}{self.p95_loop_lag_ms:>10.1f}"
                 f"{self.min_analyses_per_s:>11.2f}{self.min_received_fps:>10.1f}{self.min_output_fps:>10.1f}"
                 f"{self.cpu_cores:>8.2f}{self.cpu_share:>8.0%}")
 
@@ -343,16 +367,19 @@ def face_rate(analyses: list[tuple[float, int]], start: float, end: float) -> fl
 
 def judge(logs: list[StreamLog], start: float, end: float, fps: int, interval: float, p95_limit: float) -> dict[str, float]:
     seconds = end - start
-    p95s, latencies, rates, received, output = [], [], [], [], []
+    p95s, latencies, ages, rates, received, output = [], [], [], [], [], []
     for slog in logs:
         durations = [d for t, d in slog.callback_ms if start <= t < end]
         p95s.append(float(np.percentile(durations, 95)) if durations else float("inf"))
         delays = [d for t, d in slog.latency_ms if start <= t < end]
         latencies.append(float(np.percentile(delays, 95)) if delays else 0.0)
+        age = [a for t, a in slog.content_age_ms if start <= t < end]
+        ages.append(float(np.percentile(age, 95)) if age else 0.0)
         rates.append(face_rate(slog.analyses, start, end))
         received.append(len(in_window(slog.received, start, end)) / seconds)
         output.append(len(durations) / seconds)
-    worst = {"p95_callback_ms": max(p95s), "p95_latency_ms": max(latencies), "min_analyses_per_s": min(rates),
+    worst = {"p95_callback_ms": max(p95s), "p95_latency_ms": max(latencies), "p95_content_age_ms": max(ages),
+             "min_analyses_per_s": min(rates),
              "min_received_fps": min(received), "min_output_fps": min(output)}
     worst["passed"] = float(worst["p95_callback_ms"] <= p95_limit and worst["p95_latency_ms"] <= p95_limit
                             and worst["min_analyses_per_s"] >= 0.98 / interval and worst["min_received_fps"] >= 0.95 * fps)
@@ -413,7 +440,7 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
     trial = Trial(n, bool(verdict["passed"]), round(verdict["p95_callback_ms"], 1), round(verdict["min_analyses_per_s"], 3),
                   round(verdict["min_received_fps"], 2), round(verdict["min_output_fps"], 2), round(cores, 2),
                   round(cores / (os.cpu_count() or 1), 3), sum(s.log.errors for s in streams), round(verdict["p95_latency_ms"], 1),
-                  round(loop_lag, 1))
+                  round(loop_lag, 1), round(verdict["p95_content_age_ms"], 1))
     log.warning("%d streams: %s", n, trial)
     return trial
 
@@ -490,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
               "attention": mesh is not None, "shared_worker": not args.inline_analysis, "media": args.media,
               "async_processing": settings.async_processing, "tuning": not args.no_tuning,
               "cpus": os.cpu_count()}
-    lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'delay p95':>10}{'loop lag':>10}{'analyses/s':>11}{'in fps':>10}{'out fps':>10}"
+    lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'delay p95':>10}{'age p95':>10}{'loop lag':>10}{'analyses/s':>11}"
+             f"{'in fps':>10}{'out fps':>10}"
              f"{'cores':>8}{'cpu':>8}"]
     lines += [t.row() for t in trials]
     lines.append(f"max_streams {best}  ({', '.join(f'{k} {v}' for k, v in config.items())}; worst stream per run; "
@@ -503,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         "p95_callback_ms_at_max": chosen.p95_callback_ms if chosen else None,
         "p95_delay_ms_at_max": chosen.p95_latency_ms if chosen else None,
         "p95_loop_lag_ms_at_max": chosen.p95_loop_lag_ms if chosen else None,
+        "p95_content_age_ms_at_max": chosen.p95_content_age_ms if chosen else None,
         "config": config, "trials": [t.__dict__ for t in trials]}
     emit(result, "\n".join(lines), args.json)
     return 0

@@ -19,12 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.browser import STAFF  # noqa: E402
 from db.accounts import create_user  # noqa: E402
 from db.lessons import add_participant, create_lesson  # noqa: E402
 from db.session import open_database  # noqa: E402
 from db.writer import ObservationWriter  # noqa: E402
 from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
-from benchmarks.browser import STAFF  # noqa: E402
 
 
 def synthetic_probabilities(rng: np.random.Generator, t: float, student: int) -> tuple[float, ...]:

@@ -79,6 +79,10 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
     assert result["config"]["media"] == media
     assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from decoding to sending back
+    if media == "webrtc":  # the async track answers a frame with the result made from an earlier one (10 fps: 100 ms)
+        assert run["p95_content_age_ms"] >= 90, run
+    else:
+        assert run["p95_content_age_ms"] == 0
 
 
 def test_the_event_loop_probe_records_how_late_its_timer_runs() -> None:
