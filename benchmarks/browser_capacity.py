@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
 from benchmarks.capacity import clip_kbps, run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
-from dashboard.streaming import cap_return_bitrate
+from dashboard.streaming import tune_return_video
 from db.accounts import create_user
 from db.lessons import create_lesson
 from db.schema import ObservationRow
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             real = browser_run(args.students, args.seconds, settings, Path(tmp), overrides)
     settings.tune_process()
-    cap_return_bitrate(settings.return_video_kbps)
+    tune_return_video(settings)
     classifier, mesh, packets = stream_inputs(settings)
     sim = run_trial(args.students, settings, classifier, mesh, packets, args.seconds, 5.0, 66.0)
     real_per_stream = (real["app_streaming_cores"] - real["app_idle_cores"]) / args.students

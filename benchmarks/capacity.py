@@ -60,7 +60,7 @@ from streamlit_webrtc.models import CallbackAttachableProcessor
 from streamlit_webrtc.process import AsyncVideoProcessTrack, VideoProcessTrack
 
 from benchmarks.common import astronaut, emit, frame_of
-from dashboard.streaming import cap_return_bitrate, frame_callback, make_processor
+from dashboard.streaming import frame_callback, make_processor, tune_return_video
 from db.lessons import add_participant, create_lesson
 from db.session import open_database
 from db.writer import ObservationWriter
@@ -496,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if not args.no_tuning:
         settings.tune_process()
-    cap_return_bitrate(settings.return_video_kbps)  # as the app does (the incoming clip's bitrate is fixed)
+    tune_return_video(settings)  # as the app does (the incoming clip's bitrate is fixed)
     classifier, mesh, packets = stream_inputs(settings)
 
     def try_n(n: int) -> Trial:
@@ -512,7 +512,8 @@ def main(argv: list[str] | None = None) -> int:
               "detector": settings.detector, "detect_width": settings.detect_width,
               "detect_interval": settings.detect_interval, "follow_interval": settings.follow_interval,
               "rescan_interval": settings.rescan_interval, "analysis_interval": settings.analysis_interval,
-              "return_video_kbps": settings.return_video_kbps or "aiortc", "clip_kbps": clip_kbps(packets, settings.video_fps),
+              "return_video_kbps": settings.return_video_kbps or "aiortc", "return_video_denoise": settings.return_video_denoise,
+              "clip_kbps": clip_kbps(packets, settings.video_fps),
               "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
               "attention": mesh is not None, "shared_worker": not args.inline_analysis, "media": args.media,
               "async_processing": settings.async_processing, "tuning": not args.no_tuning,

@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.streaming import cap_return_bitrate
+from dashboard.streaming import tune_return_video
 from db.accounts import ensure_admin
 from db.retention import purge_older_than
 from db.session import open_database
@@ -37,7 +37,7 @@ class Database:
 def get_settings() -> Settings:
     settings = Settings.from_env()
     settings.tune_process()  # once per process: GIL switch interval and OpenCV's pool for many streams
-    cap_return_bitrate(settings.return_video_kbps)
+    tune_return_video(settings)
     return settings
 
 

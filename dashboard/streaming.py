@@ -84,6 +84,57 @@ def cap_return_bitrate(kbps: int) -> None:
             setattr(module, name, value)
 
 
+class _OptionsOverride:
+    """A PyAV codec context that merges `overrides` into the options aiortc gives it (before it opens)."""
+
+    def __init__(self, inner: object, overrides: dict[str, str]) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_overrides", overrides)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "options" and isinstance(value, dict):
+            value = {**value, **object.__getattribute__(self, "_overrides")}
+        setattr(self._inner, name, value)
+
+
+class _AvForVpx:
+    """Stands in for the `av` module inside aiortc.codecs.vpx: encoders it creates get `overrides` merged into their
+    options; everything else is PyAV's own."""
+
+    def __init__(self, overrides: dict[str, str]) -> None:
+        self._overrides = overrides
+        self.CodecContext = self  # aiortc calls av.CodecContext.create(name, mode)
+
+    def create(self, name: str, mode: str) -> object:
+        context = av.CodecContext.create(name, mode)  # type: ignore[call-overload]
+        return _OptionsOverride(context, self._overrides) if mode == "w" else context
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(av, name)
+
+
+def denoise_return_video(enabled: bool) -> None:
+    """Whether aiortc's VP8 encoder denoises the video sent back to students (aiortc: noise-sensitivity 4).
+
+    The temporal denoiser is a large share of the encoder's work (README, Capacity, measures the difference with
+    benchmarks.capacity). The picture goes back only to the student who sent it, as a preview at a capped bitrate,
+    so the default leaves the denoiser out. aiortc creates an encoder per stream and sets its options and opens it
+    in one call, so the module's `av` is replaced by one whose encoders take noise-sensitivity 0; True restores PyAV
+    itself. Applies to encoders created afterwards, in every stream of the process."""
+    from aiortc.codecs import vpx
+
+    vpx.av = av if enabled else _AvForVpx({"noise-sensitivity": "0"})  # type: ignore[assignment]
+
+
+def tune_return_video(settings: Settings) -> None:
+    """The video sent back to students, as configured: its bitrate cap and whether it is denoised."""
+    cap_return_bitrate(settings.return_video_kbps)
+    denoise_return_video(settings.return_video_denoise)
+
+
 def rtc_configuration(settings: Settings) -> dict[str, object]:
     """ICE servers from the settings; none by default, so nothing contacts a public STUN server."""
     return {"iceServers": list(settings.ice_servers)}

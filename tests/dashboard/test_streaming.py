@@ -63,3 +63,23 @@ def test_the_returned_video_bitrate_is_capped_and_can_be_restored() -> None:
     encoder = Vp8Encoder()
     encoder.target_bitrate = 1_500_000
     assert Vp8Encoder().target_bitrate == 500_000 and encoder.target_bitrate == 1_500_000  # aiortc's own again
+
+
+def test_the_returned_video_is_encoded_without_the_denoiser_unless_asked() -> None:
+    from aiortc.codecs import vpx
+
+    from dashboard.streaming import denoise_return_video
+
+    picture = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 120, np.uint8), format="bgr24")
+    picture.pts, picture.time_base = 0, Fraction(1, 90000)
+    try:
+        denoise_return_video(False)
+        context = vpx.av.CodecContext.create("libvpx", "w")  # as aiortc's Vp8Encoder creates and configures one
+        context.options = {"noise-sensitivity": "4", "deadline": "realtime"}
+        assert context.options == {"noise-sensitivity": "0", "deadline": "realtime"}
+        assert type(vpx.Vp8Decoder().codec).__module__.startswith("av.")  # decoders are PyAV's own
+        payloads, _timestamp = vpx.Vp8Encoder().encode(picture)  # and aiortc's encoder still works through it
+        assert payloads
+    finally:
+        denoise_return_video(True)
+    assert vpx.av is av  # aiortc's own again
