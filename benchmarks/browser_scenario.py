@@ -98,7 +98,7 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
         try:
             frame.get_by_role("button", name="STOP").wait_for(timeout=20_000)
             press["stop_shown_s"] = round(time.monotonic() - began, 1)
-            page.get_by_text("Your camera is shared").wait_for(timeout=30_000)
+            page.get_by_text("Your camera is shared").first.wait_for(timeout=30_000)
             press["server_saw_s"] = round(time.monotonic() - began, 1)
             return presses
         except PlaywrightTimeout:
