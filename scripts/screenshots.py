@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     import skimage
 
     astronaut = cv2.imread(str(Path(skimage.__file__).parent / "data" / "astronaut.png"))
+    if astronaut is None:
+        raise SystemExit("scikit-image's astronaut.png is missing")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         url = f"sqlite:///{tmp / 'data' / 'engagement.db'}"

@@ -15,7 +15,7 @@ from db.session import open_database
 from db.writer import ObservationWriter
 from engine.attention import AttentionState
 from engine.stream import StreamProcessor
-from engine.types import Box
+from engine.types import Box, Observation
 from tests.conftest import FakeClassifier, FakeDetector
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
@@ -65,10 +65,19 @@ def fill_lesson(url: str, title: str, students: int, seconds: int, *, start: dat
     frame = np.zeros((240, 320, 3), np.uint8)
     for pid in people:
         clock = [0.0]
+
+        def sink(obs: Observation, pid: int = pid) -> bool:
+            return writer.submit(lesson_id, pid, obs)
+
+        def now(c: list[float] = clock) -> float:
+            return c[0]
+
+        def wall(c: list[float] = clock) -> datetime:
+            return start + timedelta(seconds=c[0])
+
         proc = StreamProcessor(FakeDetector([Box(100, 60, 80, 80)]), None if attention_only else FakeClassifier(),
-                               lambda obs, pid=pid: writer.submit(lesson_id, pid, obs), analysis_interval=1.0,
-                               min_hits=1, clock=lambda c=clock: c[0], attention=FakeMesh() if attention_only else None,
-                               wallclock=lambda c=clock: start + timedelta(seconds=c[0]))
+                               sink, analysis_interval=1.0, min_hits=1, clock=now,
+                               attention=FakeMesh() if attention_only else None, wallclock=wall)
         for second in range(seconds):
             clock[0] = float(second)
             proc.process(frame)

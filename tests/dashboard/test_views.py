@@ -46,7 +46,7 @@ def test_teacher_creates_a_lesson_and_sees_its_join_code(app_env: Env) -> None:
     _engine, sessions = open_database(app_env.url)
     with sessions() as s:
         lesson = s.scalar(select(LessonSession))
-    assert lesson.title == "Year 9 maths" and lesson.started_at is not None
+    assert lesson is not None and lesson.title == "Year 9 maths" and lesson.started_at is not None
     assert any(lesson.join_code in m.value for m in at.markdown)
 
 

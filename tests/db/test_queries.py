@@ -70,6 +70,7 @@ def test_session_summary(filled) -> None:  # type: ignore[no-untyped-def]
     assert summary.dominant == "Happy"
     assert summary.dominant_shares["Sad"] == pytest.approx(30 / 120)
     assert sum(summary.mean_probabilities.values()) == pytest.approx(1.0)
+    assert summary.last_observation is not None and summary.first_observation is not None
     assert summary.last_observation - summary.first_observation == timedelta(seconds=61)
 
 
@@ -89,7 +90,7 @@ def test_attention_shares_from_recorded_signals(db) -> None:  # type: ignore[no-
         lesson = create_lesson(s, "Attention", start=True)
         pid, lesson_id = add_participant(s, lesson, "A", consent=True).id, lesson.id
     writer = ObservationWriter(sessions)
-    states = [{"eyes_open": True, "looking_away": False}, {"eyes_open": False, "looking_away": False},
+    states: list[dict[str, float | bool]] = [{"eyes_open": True, "looking_away": False}, {"eyes_open": False, "looking_away": False},
               {"eyes_open": True, "looking_away": True}, {"eyes_open": True, "looking_away": False}]
     for i, extras in enumerate(states):
         writer.submit(lesson_id, pid, replace(make_observation(ts=T0 + timedelta(seconds=i)), extras=extras))

@@ -65,7 +65,7 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(db) -> None:  # type:
     release = threading.Event()
     writer = ObservationWriter(sessions, max_queue=5, batch_size=1)
     original = writer._commit
-    writer._commit = lambda batch: (release.wait(10), original(batch))  # type: ignore[method-assign]
+    writer._commit = lambda batch: (release.wait(10), original(batch))[1]  # type: ignore[method-assign]
     results = [writer.submit(lesson_id, pid, make_observation()) for _ in range(20)]  # the writer is stuck
     assert results.count(False) >= 20 - 5 - 1 and writer.stats.dropped == results.count(False)
     release.set()

@@ -45,6 +45,7 @@ def test_table_output_and_annotation(models_env: Path, astronaut_path: Path, tmp
     table = capsys.readouterr().out
     assert "Angry" in table and "177," in table
     annotated, original = cv2.imread(str(out_png)), cv2.imread(str(astronaut_path))
+    assert annotated is not None and original is not None
     assert annotated.shape == original.shape and not np.array_equal(annotated, original)
 
 
@@ -100,8 +101,9 @@ def test_huge_image_is_refused(models_env: Path, astronaut_path: Path, monkeypat
 def astronaut_video(tmp_path_factory: pytest.TempPathFactory, astronaut_path: Path) -> Path:
     """Three seconds at 10 fps of the astronaut drifting sideways, as MJPG in an AVI."""
     image = cv2.imread(str(astronaut_path))
+    assert image is not None
     path = tmp_path_factory.mktemp("video") / "lesson.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (512, 512))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (512, 512))
     for i in range(30):
         writer.write(np.roll(image, i, axis=1))
     writer.release()
@@ -122,7 +124,7 @@ def test_video_summary_and_recording_agree(models_env: Path, astronaut_video: Pa
     with sessions() as s:
         assert s.scalar(select(func.count(ObservationRow.id))) == summary["observations"]
         lesson = s.scalar(select(LessonSession))
-        assert lesson.title == "Recorded lesson" and lesson.id == summary["session_id"]
+        assert lesson is not None and lesson.title == "Recorded lesson" and lesson.id == summary["session_id"]
         assert s.scalar(select(func.count(Participant.id))) == len(summary["tracks"])
 
 

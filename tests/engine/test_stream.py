@@ -22,7 +22,7 @@ def frame() -> np.ndarray:
 
 
 def test_observations_follow_the_configured_rate_per_face(fake_classifier: FakeClassifier) -> None:
-    clock, seen = Clock(), []
+    clock, seen = Clock(), list[Observation]()
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60), Box(200, 10, 60, 60)]), fake_classifier, seen.append,
                            analysis_interval=1.0, clock=clock)
     for i in range(50):  # 5 seconds at 10 fps
@@ -56,7 +56,7 @@ def test_a_failing_sink_is_counted_and_never_raises(fake_classifier: FakeClassif
 
 def test_a_failing_frame_is_skipped_counted_and_returned_unchanged(fake_classifier: FakeClassifier) -> None:
     class Exploding(FakeDetector):
-        def detect(self, image: np.ndarray):  # type: ignore[no-untyped-def]
+        def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None) -> list[Face]:
             raise ValueError("bad frame")
 
     proc = StreamProcessor(Exploding([]), fake_classifier)
@@ -125,7 +125,7 @@ def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClas
             ear = 0.08 if self.frame % 30 in (10, 11, 12) else 0.32
             return AttentionState(ear=ear, eyes_open=ear > 0.2, yaw=0.0, pitch=0.0, looking_away=False)
 
-    clock, seen = Clock(), []
+    clock, seen = Clock(), list[Observation]()
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
                            attention=BlinkingMesh(), blinks=True, clock=clock)
     for i in range(30 * 6):  # six seconds at 30 fps
@@ -150,7 +150,7 @@ def test_signals_of_lost_tracks_are_forgotten(fake_classifier: FakeClassifier) -
 
 def test_schedule_keeps_one_analysis_per_interval_whatever_the_frame_rate(fake_classifier: FakeClassifier) -> None:
     # At 15 fps no frame lands exactly on a second; a gap-based rule would analyse every 1.067 s and lose ~6 %.
-    clock, seen = Clock(), []
+    clock, seen = Clock(), list[Observation]()
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, clock=clock, min_hits=1)
     for i in range(15 * 30):  # 30 s
         clock.t = i / 15

@@ -13,7 +13,9 @@ def test_metrics_on_a_known_confusion() -> None:
     probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
     m = metrics(probs, labels, ("A", "B"))
     assert m["accuracy"] == 0.75 and m["confusion_matrix"] == [[1, 1], [0, 2]] and m["n"] == 4
-    assert m["per_class"]["A"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(0.6667, abs=1e-4), "support": 2}
+    per_class = m["per_class"]
+    assert isinstance(per_class, dict)
+    assert per_class["A"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(0.6667, abs=1e-4), "support": 2}
     assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.4, 0.8, 0.7])), abs=1e-4)
 
 
