@@ -129,10 +129,38 @@ def denoise_return_video(enabled: bool) -> None:
     vpx.av = av if enabled else _AvForVpx({"noise-sensitivity": "0"})  # type: ignore[assignment]
 
 
+_BUFFERED_SUBSCRIBE: list[Callable[..., object]] = []  # aiortc's own MediaRelay.subscribe, kept on first change
+
+
+def send_newest_frames(enabled: bool) -> None:
+    """Whether each student's returned video carries the newest processed frame (True) or every one in turn.
+
+    streamlit-webrtc hands the processed track to aiortc's sender through MediaRelay.subscribe(track), whose
+    default proxy queues every frame without bound: when the sender falls behind for a moment (its encoder runs in
+    a shared thread pool), the queue never drains at a steady load and the student's picture drifts seconds behind
+    (benchmarks.capacity saw delays of 0.6-6 s past its limit). An unbuffered proxy keeps only the newest frame, so
+    a late sender skips a frame instead. This applies to processed tracks (streamlit-webrtc's process tracks) in
+    every relay of the process; False restores aiortc's own subscribe."""
+    from aiortc.contrib.media import MediaRelay
+    from streamlit_webrtc.process import AsyncMediaProcessTrack, MediaProcessTrack
+
+    if not _BUFFERED_SUBSCRIBE:
+        _BUFFERED_SUBSCRIBE.append(MediaRelay.subscribe)
+    buffered_subscribe = _BUFFERED_SUBSCRIBE[0]
+
+    def subscribe(relay: MediaRelay, track: object, buffered: bool = True) -> object:
+        processed = isinstance(track, (AsyncMediaProcessTrack, MediaProcessTrack))
+        return buffered_subscribe(relay, track, buffered and not processed)
+
+    MediaRelay.subscribe = subscribe if enabled else buffered_subscribe  # type: ignore[method-assign,assignment]
+
+
 def tune_return_video(settings: Settings) -> None:
-    """The video sent back to students, as configured: its bitrate cap and whether it is denoised."""
+    """The video sent back to students, as configured: its bitrate cap, whether it is denoised, and whether a late
+    sender skips to the newest frame."""
     cap_return_bitrate(settings.return_video_kbps)
     denoise_return_video(settings.return_video_denoise)
+    send_newest_frames(settings.return_newest_frames)
 
 
 def rtc_configuration(settings: Settings) -> dict[str, object]:

@@ -24,27 +24,33 @@ def test_search_rises_by_steps_then_bisects() -> None:
 
 def test_judge_takes_the_worst_stream() -> None:
     every_second = [(float(t), 1) for t in range(11)]
-    good = StreamLog(callback_ms=[(t / 10, 5.0) for t in range(100)], analyses=every_second,
-                     received=[t / 10 for t in range(100)])
+    frames = [t / 10 for t in range(100)]
+    good = StreamLog(callback_ms=[(t / 10, 5.0) for t in range(100)], analyses=every_second, received=frames, sent=frames)
     slow = StreamLog(callback_ms=[(t / 10, 80.0 if t % 10 == 0 else 5.0) for t in range(100)],
-                     analyses=every_second, received=[t / 10 for t in range(100)])
+                     analyses=every_second, received=frames, sent=frames)
     assert judge([good], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["passed"]
     verdict = judge([good, slow], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)
     assert not verdict["passed"] and verdict["p95_callback_ms"] > 66
-    sparse = StreamLog(callback_ms=good.callback_ms, analyses=[(0.0, 1), (2.0, 1), (4.0, 1), (6.0, 1)], received=good.received)
+    sparse = StreamLog(callback_ms=good.callback_ms, analyses=[(0.0, 1), (2.0, 1), (4.0, 1), (6.0, 1)], received=frames,
+                       sent=frames)
     assert judge([sparse], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["min_analyses_per_s"] == pytest.approx(0.5)
 
 
 def test_judge_fails_a_stream_whose_returned_frames_lag() -> None:
     every_second = [(float(t), 1) for t in range(11)]
     quick_callbacks = [(t / 10, 5.0) for t in range(100)]
-    lagging = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=[t / 10 for t in range(100)],
+    frames = [t / 10 for t in range(100)]
+    lagging = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=frames, sent=frames,
                         latency_ms=[(t / 10, 120.0) for t in range(100)])  # frames queue before they are sent back
     verdict = judge([lagging], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)
     assert not verdict["passed"] and verdict["p95_latency_ms"] == pytest.approx(120.0) and verdict["p95_callback_ms"] == 5.0
-    prompt = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=lagging.received,
+    prompt = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=frames, sent=frames,
                        latency_ms=[(t / 10, 20.0) for t in range(100)])
     assert judge([prompt], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)["passed"]
+    skipping = StreamLog(callback_ms=quick_callbacks, analyses=every_second, received=frames, sent=frames[::2],
+                         latency_ms=prompt.latency_ms)  # prompt, but half the frames never go back
+    verdict = judge([skipping], 0.0, 10.0, fps=10, interval=1.0, p95_limit=66)
+    assert not verdict["passed"] and verdict["min_sent_fps"] == pytest.approx(5.0)
 
 
 def test_the_face_rate_ignores_a_second_track() -> None:
@@ -74,7 +80,7 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (run,) = result["trials"]
     assert run["streams"] == 2 and run["errors"] == 0 and run["cpu_cores"] > 0
-    assert run["min_received_fps"] > 5 and run["min_output_fps"] > 1  # frames flowed through decode, callback, encode
+    assert run["min_received_fps"] > 5 and run["min_output_fps"] > 1 and run["min_sent_fps"] > 5  # decode, callback, encode
     assert run["min_analyses_per_s"] > 0  # faces were found and analysed by the shared worker
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
     assert result["config"]["media"] == media

@@ -83,3 +83,47 @@ def test_the_returned_video_is_encoded_without_the_denoiser_unless_asked() -> No
     finally:
         denoise_return_video(True)
     assert vpx.av is av  # aiortc's own again
+
+
+def test_a_late_sender_gets_the_newest_processed_frame_and_the_queue_can_be_restored() -> None:
+    import asyncio
+
+    from aiortc.contrib.media import MediaRelay
+    from aiortc.mediastreams import MediaStreamTrack
+    from streamlit_webrtc.models import CallbackAttachableProcessor
+    from streamlit_webrtc.process import VideoProcessTrack
+
+    from dashboard.streaming import send_newest_frames
+
+    class Camera(MediaStreamTrack):
+        kind = "video"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        async def recv(self) -> av.VideoFrame:  # type: ignore[override]
+            await asyncio.sleep(0.005)
+            self.count += 1
+            picture = av.VideoFrame.from_ndarray(np.zeros((8, 8, 3), np.uint8), format="bgr24")
+            picture.pts, picture.time_base = self.count, Fraction(1, 90000)
+            return picture
+
+    async def two_frames_with_a_slow_sender() -> tuple[int, int, int]:
+        camera = Camera()
+        processed = VideoProcessTrack(track=camera, processor=CallbackAttachableProcessor(lambda f: f, None, None))
+        sender_side = MediaRelay().subscribe(processed)  # as streamlit-webrtc hands the processed track to aiortc
+        first = await sender_side.recv()
+        await asyncio.sleep(0.1)  # the sender is busy while the camera goes on
+        second, produced = await sender_side.recv(), camera.count
+        sender_side.stop()
+        return int(first.pts or 0), int(second.pts or 0), produced
+
+    try:
+        send_newest_frames(True)
+        first, second, produced = asyncio.run(two_frames_with_a_slow_sender())
+        assert second > first + 1 and second >= produced - 1  # the frames in between were skipped
+    finally:
+        send_newest_frames(False)
+    first, second, _produced = asyncio.run(two_frames_with_a_slow_sender())
+    assert second == first + 1  # aiortc's own relay queues every frame
