@@ -129,6 +129,7 @@ def denoise_return_video(enabled: bool) -> None:
     vpx.av = av if enabled else _AvForVpx({"noise-sensitivity": "0"})  # type: ignore[assignment]
 
 
+PROCESS_TRACKS_MODULE = "streamlit_webrtc.process"  # where the tracks that run the frame callback are defined
 _BUFFERED_SUBSCRIBE: list[Callable[..., object]] = []  # aiortc's own MediaRelay.subscribe, kept on first change
 
 
@@ -139,17 +140,17 @@ def send_newest_frames(enabled: bool) -> None:
     default proxy queues every frame without bound: when the sender falls behind for a moment (its encoder runs in
     a shared thread pool), the queue never drains at a steady load and the student's picture drifts seconds behind
     (benchmarks.capacity saw delays of 0.6-6 s past its limit). An unbuffered proxy keeps only the newest frame, so
-    a late sender skips a frame instead. This applies to processed tracks (streamlit-webrtc's process tracks) in
-    every relay of the process; False restores aiortc's own subscribe."""
+    a late sender skips a frame instead. This applies to processed tracks (the classes of streamlit-webrtc's
+    process module, told by their module so this glue stays free of streamlit-webrtc) in every relay of the
+    process; False restores aiortc's own subscribe."""
     from aiortc.contrib.media import MediaRelay
-    from streamlit_webrtc.process import AsyncMediaProcessTrack, MediaProcessTrack
 
     if not _BUFFERED_SUBSCRIBE:
         _BUFFERED_SUBSCRIBE.append(MediaRelay.subscribe)
     buffered_subscribe = _BUFFERED_SUBSCRIBE[0]
 
     def subscribe(relay: MediaRelay, track: object, buffered: bool = True) -> object:
-        processed = isinstance(track, (AsyncMediaProcessTrack, MediaProcessTrack))
+        processed = type(track).__module__ == PROCESS_TRACKS_MODULE
         return buffered_subscribe(relay, track, buffered and not processed)
 
     MediaRelay.subscribe = subscribe if enabled else buffered_subscribe  # type: ignore[method-assign,assignment]

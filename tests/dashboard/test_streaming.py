@@ -91,9 +91,11 @@ def test_a_late_sender_gets_the_newest_processed_frame_and_the_queue_can_be_rest
     from aiortc.contrib.media import MediaRelay
     from aiortc.mediastreams import MediaStreamTrack
     from streamlit_webrtc.models import CallbackAttachableProcessor
-    from streamlit_webrtc.process import VideoProcessTrack
+    from streamlit_webrtc.process import AsyncVideoProcessTrack, VideoProcessTrack
 
-    from dashboard.streaming import send_newest_frames
+    from dashboard.streaming import PROCESS_TRACKS_MODULE, send_newest_frames
+
+    assert AsyncVideoProcessTrack.__module__ == VideoProcessTrack.__module__ == PROCESS_TRACKS_MODULE
 
     class Camera(MediaStreamTrack):
         kind = "video"
