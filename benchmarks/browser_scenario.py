@@ -80,8 +80,11 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
     A press counts once the app's own page (outside the component) says the camera is shared: the server has seen
     the offer. CI has seen a press that did not take (the button stayed START) and one that turned the button into
     STOP but never reached the server. Like a student, press STOP and START again; each entry says what was seen
-    and when (seconds after the press), so a test can report presses that needed a second try. After the last
+    and when (seconds after the press), and for a press that did not take the page's text and its console's last
+    lines, so a test can report presses that needed a second try. After the last
     failed press the scenario goes on: the test's own checks then fail with these entries in their message."""
+    console: list[str] = []  # the pages' console (streamlit-webrtc logs "set component value" with its offer)
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text[:300]}"))
     page.goto(f"http://127.0.0.1:{plan['port']}/")
     page.get_by_role("textbox", name="Join code").fill(plan["join_code"])
     page.get_by_role("textbox", name="Display name").fill(student["name"])
@@ -104,6 +107,7 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
         except PlaywrightTimeout:
             press["gave_up_s"] = round(time.monotonic() - began, 1)
             press["page_text"] = page.inner_text(MAIN)
+            press["console"] = [line for line in console if "Unrecognized feature" not in line][-30:]
             if attempt < attempts and frame.get_by_role("button", name="STOP").is_visible():
                 frame.get_by_role("button", name="STOP").click()
     return presses
