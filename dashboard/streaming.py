@@ -121,9 +121,10 @@ def denoise_return_video(enabled: bool) -> None:
 
     The temporal denoiser costs the server about 0.006 cores per student at 320x240 and 10 fps (README, Capacity:
     benchmarks.capacity and benchmarks.browser_capacity with and without it). The picture goes back only to the
-    student who sent it, as a preview at a capped bitrate, so the default leaves the denoiser out. aiortc creates an encoder per stream and sets its options and opens it
-    in one call, so the module's `av` is replaced by one whose encoders take noise-sensitivity 0; True restores PyAV
-    itself. Applies to encoders created afterwards, in every stream of the process."""
+    student who sent it, as a preview at a capped bitrate, so the default leaves the denoiser out. aiortc creates
+    an encoder per stream and sets its options and opens it in one call, so the module's `av` is replaced by one
+    whose encoders take noise-sensitivity 0; True restores PyAV itself. Applies to encoders created afterwards, in
+    every stream of the process."""
     from aiortc.codecs import vpx
 
     vpx.av = av if enabled else _AvForVpx({"noise-sensitivity": "0"})  # type: ignore[assignment]
