@@ -81,8 +81,8 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
     the offer. CI has seen a press that did not take (the button stayed START) and one that turned the button into
     STOP but never reached the server. Like a student, press STOP and START again; each entry says what was seen
     and when (seconds after the press), and for a press that did not take the page's text and its console's last
-    lines, so a test can report presses that needed a second try. After the last
-    failed press the scenario goes on: the test's own checks then fail with these entries in their message."""
+    lines, so a test can report presses that needed a second try. After the last failed press the scenario goes
+    on: the test's own checks then fail with these entries in their message."""
     console: list[str] = []  # the pages' console (streamlit-webrtc logs "set component value" with its offer)
     page.on("console", lambda message: console.append(f"{message.type}: {message.text[:300]}"))
     page.goto(f"http://127.0.0.1:{plan['port']}/")

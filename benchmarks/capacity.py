@@ -24,8 +24,8 @@ face (its most-analysed track) gets one analysis per ENGAGE_ANALYSIS_INTERVAL (2
 keeps pace with the frame rate (>= 95 % of frames decoded) and so does its sender (>= 90 % of the frame rate sent
 back: with ENGAGE_RETURN_NEWEST_FRAMES, the default, a late sender skips frames rather than queueing them).
 `max_streams` is the largest N at which every stream passes: N rises in steps of --step until a run fails, then
-the gap is bisected. CPU use is the process's CPU
-time over the measured window, in cores and as a share of the machine.
+the gap is bisected. CPU use is the process's CPU time over the measured window, in cores and as a share of the
+machine.
 
 Reported, not judged: "age p95", how old the picture under the overlay is when it is encoded (from the decoding of
 the frame the callback worked on). streamlit-webrtc's async track answers each frame with the newest finished
@@ -223,8 +223,7 @@ class WebrtcStream:
         self.log = StreamLog()
         self.phase = 0.0
         self._loop, self._relay, self._async = loop, relay, async_processing
-        self._arrivals: deque[tuple[int, float]] = deque()  # (pts, decoded at) of frames not yet sent
-        self._decoded_at: dict[int, float] = {}  # pts -> decoded at, for the frames of the last few seconds
+        self._decoded_at: dict[int, float] = {}  # pts -> decoded at, for the frames of the last ten seconds
         self._source_of: dict[int, int] = {}  # id(returned frame) -> pts of the frame it was made from
         self._thread = threading.Thread(target=self._receive, daemon=True, name=f"recv-{index}")
 
@@ -266,13 +265,10 @@ class WebrtcStream:
         finished result (made from frame N-1 when the callback keeps up) relabelled with N's pts."""
         now = time.monotonic()
         self.log.sent.append(now)
-        decoded = self._decoded_at.get(source) if source is not None else None
-        if decoded is not None:
-            self.log.content_age_ms.append((now, (now - decoded) * 1000))
-        while self._arrivals and pts is not None and self._arrivals[0][0] < pts:
-            self._arrivals.popleft()  # frames the processing skipped
-        if self._arrivals and self._arrivals[0][0] == pts:
-            self.log.latency_ms.append((now, (now - self._arrivals.popleft()[1]) * 1000))
+        for times, frame_pts in ((self.log.latency_ms, pts), (self.log.content_age_ms, source)):
+            decoded = self._decoded_at.get(frame_pts) if frame_pts is not None else None
+            if decoded is not None:
+                times.append((now, (now - decoded) * 1000))
 
     def _timed(self, frame: av.VideoFrame) -> av.VideoFrame:  # on streamlit-webrtc's processing thread (or the loop)
         pts = frame.pts
@@ -286,9 +282,7 @@ class WebrtcStream:
 
     def _receive(self) -> None:
         for frame in paced_frames(self.packets, self.fps, self._t0 + self.phase, self.stop, self.log):
-            decoded = time.monotonic()
-            self._arrivals.append((frame.pts or 0, decoded))
-            self._decoded_at[frame.pts or 0] = decoded
+            self._decoded_at[frame.pts or 0] = time.monotonic()
             if len(self._decoded_at) > 10 * self.fps:  # keep the last ten seconds' frames
                 self._decoded_at.pop(next(iter(self._decoded_at)))
             self._loop.call_soon_threadsafe(self._source.feed, frame)

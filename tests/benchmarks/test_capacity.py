@@ -65,10 +65,15 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 
     import cv2
 
+    from dashboard.streaming import cap_return_bitrate, denoise_return_video, send_newest_frames
+
     before, threads = sys.getswitchinterval(), cv2.getNumThreads()
     yield
     sys.setswitchinterval(before)
     cv2.setNumThreads(threads)
+    cap_return_bitrate(0)  # the benchmark tunes aiortc for the whole process, as the app does: aiortc's own again
+    denoise_return_video(True)
+    send_newest_frames(False)
 
 
 @pytest.mark.usefixtures("restore_process_tuning")
