@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboard.frame_pool import share_frame_threads
 from dashboard.streaming import tune_return_video
 from db.accounts import ensure_admin
 from db.retention import purge_older_than
@@ -38,6 +39,7 @@ def get_settings() -> Settings:
     settings = Settings.from_env()
     settings.tune_process()  # once per process: GIL switch interval and OpenCV's pool for many streams
     tune_return_video(settings)
+    share_frame_threads(settings.frame_threads)
     return settings
 
 

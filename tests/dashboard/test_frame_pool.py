@@ -1,0 +1,172 @@
+import asyncio
+import threading
+import time
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from dashboard.frame_pool import FramePool, StreamSlot, share_frame_threads
+
+
+class Recorder:
+    """A slot's work: records each frame with the thread it ran on; optionally slow, or failing on one frame."""
+
+    def __init__(self, delay: float = 0.0, fail_on: object = None) -> None:
+        self.delay, self.fail_on = delay, fail_on
+        self.frames: list[Any] = []
+        self.threads: set[str] = set()
+        self.running = 0
+        self.most_at_once = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, frame: object) -> None:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        self.threads.add(threading.current_thread().name)
+        time.sleep(self.delay)
+        with self._lock:
+            self.running -= 1
+        if frame == self.fail_on:
+            raise RuntimeError("a bad frame")
+        self.frames.append(frame)
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_busy_stream_skips_to_its_newest_frame_and_never_runs_on_two_threads_at_once() -> None:
+    pool, work = FramePool(3), Recorder(delay=0.05)
+    slot = StreamSlot(work)
+    for frame in range(10):  # arrive while the first is being processed
+        pool.offer(slot, frame)
+        time.sleep(0.002)
+    wait_until(lambda: slot.idle.is_set() and bool(work.frames))
+    assert work.frames[0] == 0 and work.frames[-1] == 9  # the first, then (at most a few later) the newest
+    assert len(work.frames) < 10 and work.frames == sorted(work.frames)
+    assert work.most_at_once == 1
+    assert all(name.startswith("frame-pool-") for name in work.threads)
+
+
+def test_streams_take_turns_so_a_slow_one_does_not_hold_back_the_others() -> None:
+    pool = FramePool(1)
+    slow, quick = Recorder(delay=0.03), Recorder()
+    slow_slot, quick_slot = StreamSlot(slow), StreamSlot(quick)
+    for frame in range(5):
+        pool.offer(slow_slot, frame)
+        pool.offer(quick_slot, frame)
+        time.sleep(0.035)
+    wait_until(lambda: slow_slot.idle.is_set() and quick_slot.idle.is_set())
+    assert len(quick.frames) >= 4  # served between the slow stream's frames, not after all of them
+
+
+def test_a_failing_frame_is_logged_and_the_pool_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    pool, work = FramePool(1), Recorder(fail_on=1)
+    slot = StreamSlot(work)
+    for frame in range(3):
+        pool.offer(slot, frame)
+        wait_until(slot.idle.is_set)
+    assert work.frames == [0, 2]
+    assert "a stream's frame failed" in caplog.text
+
+
+def test_a_stopped_stream_drops_its_waiting_frame_and_join_waits_for_the_one_in_hand() -> None:
+    pool, work = FramePool(1), Recorder(delay=0.1)
+    slot = StreamSlot(work)
+    pool.offer(slot, "in hand")
+    wait_until(lambda: work.running == 1)
+    pool.offer(slot, "waiting")
+    pool.stop(slot)
+    pool.offer(slot, "after stop")
+    slot.join(5)
+    assert slot.idle.is_set() and work.frames == ["in hand"]
+
+
+def test_a_pool_needs_a_thread() -> None:
+    with pytest.raises(ValueError):
+        FramePool(0)
+
+
+def picture(pts: int) -> av.VideoFrame:
+    frame = av.VideoFrame.from_ndarray(np.full((16, 16, 3), pts % 256, np.uint8), format="bgr24")
+    frame.pts, frame.time_base = pts, Fraction(1, 90000)
+    return frame
+
+
+def run_async_track(callback, frames: int) -> tuple[list[int], list[str], Exception | None]:  # type: ignore[no-untyped-def]
+    """Frames through streamlit-webrtc's AsyncVideoProcessTrack, as webrtc_streamer(async_processing=True) runs them:
+    the pts of each returned frame's picture, the callback's thread names, and what recv raised (if anything)."""
+    from aiortc.mediastreams import MediaStreamTrack
+    from streamlit_webrtc.models import CallbackAttachableProcessor
+    from streamlit_webrtc.process import AsyncVideoProcessTrack
+
+    class Camera(MediaStreamTrack):
+        kind = "video"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        async def recv(self) -> av.VideoFrame:  # type: ignore[override]
+            await asyncio.sleep(0.02)
+            self.count += 1
+            return picture(self.count)
+
+    threads: list[str] = []
+
+    def traced(frame: av.VideoFrame) -> av.VideoFrame:
+        threads.append(threading.current_thread().name)
+        return callback(frame)
+
+    async def stream() -> tuple[list[int], Exception | None]:
+        track = AsyncVideoProcessTrack(track=Camera(), processor=CallbackAttachableProcessor(traced, None, None))
+        pictures, raised = [], None
+        try:
+            for _ in range(frames):
+                out = await track.recv()
+                pictures.append(int(out.to_ndarray(format="bgr24")[0, 0, 0]))
+        except Exception as exc:
+            raised = exc
+        track.stop()
+        return pictures, raised
+
+    pictures, raised = asyncio.run(stream())
+    return pictures, threads, raised
+
+
+def test_streamlit_webrtc_async_tracks_run_their_callbacks_on_the_pool_and_their_own_thread_when_restored() -> None:
+    def brighter(frame: av.VideoFrame) -> av.VideoFrame:  # marks a processed picture: its value + 100
+        out = picture(int(frame.pts or 0) + 100)
+        out.pts, out.time_base = frame.pts, frame.time_base
+        return out
+
+    try:
+        share_frame_threads(2)
+        pictures, threads, raised = run_async_track(brighter, 12)
+        assert raised is None and threads and all(name.startswith("frame-pool-") for name in threads)
+        assert pictures[0] == 1  # nothing processed yet: the camera's own frame, as streamlit-webrtc does
+        assert any(p > 100 for p in pictures)  # processed results come back through recv
+    finally:
+        share_frame_threads(0)
+    pictures, threads, raised = run_async_track(brighter, 12)
+    assert raised is None and threads and all(name.startswith("async_media_processor_") for name in threads)
+    assert any(p > 100 for p in pictures)
+
+
+def test_a_callback_that_raises_ends_the_stream_with_its_error_as_streamlit_webrtc_does() -> None:
+    def broken(frame: av.VideoFrame) -> av.VideoFrame:
+        raise ValueError("the callback broke")
+
+    try:
+        share_frame_threads(1)
+        _pictures, _threads, raised = run_async_track(broken, 30)
+    finally:
+        share_frame_threads(0)
+    assert isinstance(raised, ValueError) and "the callback broke" in str(raised)
