@@ -8,12 +8,13 @@ the app's own path:
 - a decoder thread that, at the stream's frame rate, decodes the next VP8 frame of a real face video with
   aiortc's own Vp8Decoder and hands it to a track on the one event loop all streams share;
 - aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack, wired as webrtc_streamer(async_processing=True)
-  wires them: its processing thread takes the newest frame and runs the app's own frame callback
+  wires them: the newest frame goes to the app's shared frame threads (dashboard.frame_pool, ENGAGE_FRAME_THREADS;
+  0: streamlit-webrtc's own thread per stream), which run the app's own frame callback
   (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the default detector,
   model, attention signals, the process's shared AnalysisWorker (unless --inline-analysis) and the real
   ObservationWriter on a fresh SQLite file;
-- a sender task that encodes every returned frame with aiortc's Vp8Encoder in the loop's executor, as aiortc's
-  RTCRtpSender does.
+- a sender task that encodes every returned frame with the encoder aiortc's RTCRtpSender gets (the app's tuning
+  included) in the loop's executor, as that sender does.
 --media threads is the earlier, cheaper model: per stream one thread decodes and encodes, another runs the callback.
 Not simulated: aiortc's RTP/SRTP/ICE work and each student's Streamlit session. benchmarks.browser_capacity
 measures how much a real Chromium student costs beside this simulation (README, Capacity).
@@ -21,8 +22,9 @@ measures how much a real Chromium student costs beside this simulation (README, 
 A stream passes when its frame callback's 95th percentile, and (webrtc media) that of the delay from a frame's
 decoding to the encoding of the frame returned for it, stay <= --p95-ms (66 ms: one frame at 15 fps), its
 face (its most-analysed track) gets one analysis per ENGAGE_ANALYSIS_INTERVAL (2 % allowed for jitter), and its receiver
-keeps pace with the frame rate (>= 95 % of frames decoded) and so does its sender (>= 90 % of the frame rate sent
-back: with ENGAGE_RETURN_NEWEST_FRAMES, the default, a late sender skips frames rather than queueing them).
+keeps pace with the frame rate (>= 95 % of frames decoded), and so do its frame callback and its sender (>= 90 % of
+the frame rate processed and sent back: both take the newest frame and skip the rest when late, so a picture that
+repeats frames would otherwise pass).
 `max_streams` is the largest N at which every stream passes: N rises in steps of --step until a run fails, then
 the gap is bisected. CPU use is the process's CPU time over the measured window, in cores and as a share of the
 machine.

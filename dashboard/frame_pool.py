@@ -153,6 +153,7 @@ def share_frame_threads(threads: int) -> None:
     own_start = _OWN_START[0]
     if threads <= 0:
         AsyncMediaProcessTrack._start = own_start  # type: ignore[method-assign]
+        log.info("frame callbacks of new streams run on a thread per stream (streamlit-webrtc's own)")
         return
     pool = shared_pool(threads)
 
@@ -169,3 +170,4 @@ def share_frame_threads(threads: int) -> None:
         track._thread = slot  # stop() joins it: waits for the frame in hand
 
     AsyncMediaProcessTrack._start = _start  # type: ignore[method-assign,assignment]
+    log.info("frame callbacks of new streams run on %d shared threads", threads)

@@ -78,6 +78,7 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     # frames are processed in memory only: the data folder holds the database and nothing else
     leftovers = [p.name for p in data.iterdir() if not p.name.startswith("engagement.db")]
     assert leftovers == []
+    assert "frame callbacks of new streams run on 2 shared threads" in (tmp_path / "app.log").read_text(errors="replace")
 
 
 def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
