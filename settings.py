@@ -31,6 +31,7 @@ class Settings:
     detect_interval: float = 1.0  # seconds between full scans while a face is missing (0: scan every frame, no following)
     follow_interval: float = 0.25  # seconds between re-detections of known faces near their last box (0: every frame)
     rescan_interval: float = 10.0  # seconds between full scans while every known face is followed
+    background_scans: bool = True  # full scans on one thread shared by all streams, not in the frame callbacks
     analysis_interval: float = 1.0  # seconds between two analyses (and records) of one tracked face
     inference_threads: int = 1  # per model; streams already run in parallel (0: as many as the machine has cores)
     opencv_threads: int = 1  # OpenCV's own pool; 1 because streams already run in parallel (0: OpenCV's default)

@@ -72,8 +72,10 @@ from db.session import open_database
 from db.writer import ObservationWriter
 from engine.attention import FaceMesh
 from engine.classifier import EmotionClassifier, load_classifier
+from engine.detectors import make_detector
 from engine.inference import AnalysisWorker
 from engine.registry import resolve_model
+from engine.scanning import ScanWorker
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -405,13 +407,14 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
             lesson_id = lesson.id
         writer = ObservationWriter(sessions)
         worker = AnalysisWorker(classifier, mesh) if shared_worker else None
+        scanner = ScanWorker(make_detector(settings.detector)) if settings.background_scans else None
         wall_offset = time.time() - time.monotonic()
         stop = threading.Event()
         loop = EventLoopThread() if media == "webrtc" else None
         relay = MediaRelay() if loop else None
         streams: list[SimulatedStream | WebrtcStream] = []
         for i, pid in enumerate(pids):
-            processor = make_processor(settings, classifier, writer, lesson_id, pid, mesh, worker)
+            processor = make_processor(settings, classifier, writer, lesson_id, pid, mesh, worker, scanner)
             slog_analyses: list[tuple[float, int]] = []
             inner_sink = processor.sink
 
@@ -441,6 +444,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
             loop.close()
         if worker is not None:
             worker.close()
+        if scanner is not None:
+            scanner.close()
         writer.close()
         engine.dispose()
     verdict = judge([s.log for s in streams], wall0, wall1, settings.video_fps, settings.analysis_interval, p95_limit)
@@ -520,7 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     config = {"video": f"{settings.video_width}x{settings.video_height}@{settings.video_fps}",
               "detector": settings.detector, "detect_width": settings.detect_width,
               "detect_interval": settings.detect_interval, "follow_interval": settings.follow_interval,
-              "rescan_interval": settings.rescan_interval, "analysis_interval": settings.analysis_interval,
+              "rescan_interval": settings.rescan_interval,
+              "background_scans": settings.background_scans, "analysis_interval": settings.analysis_interval,
               "return_video_kbps": settings.return_video_kbps or "aiortc", "return_video_denoise": settings.return_video_denoise,
               "return_newest_frames": settings.return_newest_frames,
               "clip_kbps": clip_kbps(packets, settings.video_fps),

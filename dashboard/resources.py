@@ -19,9 +19,11 @@ from db.writer import ObservationWriter
 from engine.attention import FaceMesh
 from engine.card import read_card
 from engine.classifier import EmotionClassifier, KerasClassifier, load_classifier
+from engine.detectors import make_detector
 from engine.gradcam import GradCam
 from engine.inference import AnalysisWorker
 from engine.registry import resolve_model
+from engine.scanning import ScanWorker
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,18 @@ def get_analysis_worker(models_dir: str, model: str, runtime: str, threads: int,
     worker = AnalysisWorker(clf, mesh)
     atexit.register(worker.close)
     return worker
+
+
+@st.cache_resource
+def get_scan_worker(detector: str) -> ScanWorker:
+    """The one thread that runs every stream's full-frame face scans (with its own detector)."""
+    worker = ScanWorker(make_detector(detector))
+    atexit.register(worker.close)
+    return worker
+
+
+def scan_worker() -> ScanWorker:
+    return get_scan_worker(get_settings().detector)
 
 
 def analysis_worker() -> AnalysisWorker:

@@ -16,18 +16,20 @@ from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import make_detector
 from engine.inference import AnalysisWorker
+from engine.scanning import ScanWorker
 from engine.stream import StreamProcessor
 from settings import Settings
 
 
 def make_processor(settings: Settings, classifier: EmotionClassifier | None, writer: ObservationWriter,
                    lesson_id: int, participant_id: int, attention: AttentionEstimator | None = None,
-                   worker: AnalysisWorker | None = None) -> StreamProcessor:
-    """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe)
-    and hands its due faces to the process's shared analysis worker."""
+                   worker: AnalysisWorker | None = None, scanner: ScanWorker | None = None) -> StreamProcessor:
+    """A processor for one student's stream; each stream gets its own detector (OpenCV's are not thread-safe),
+    hands its due faces to the process's shared analysis worker and its full scans to the shared scan worker."""
     return StreamProcessor(
         make_detector(settings.detector), classifier, lambda obs: writer.submit(lesson_id, participant_id, obs),
-        stream_id=f"lesson{lesson_id}-p{participant_id}", attention=attention, worker=worker, **settings.stream_options(),
+        stream_id=f"lesson{lesson_id}-p{participant_id}", attention=attention, worker=worker,
+        scanner=scanner if settings.background_scans else None, **settings.stream_options(),
     )
 
 

@@ -4,6 +4,8 @@ Threading: streamlit-webrtc calls `process` from its own worker thread, one per 
 holds no locks while it works; `latest` is replaced atomically, so another thread may read it at any time.
 With a shared `AnalysisWorker`, due faces are analysed on the worker's thread and the results come back
 through a thread-safe inbox that `process` applies on the next frame; without one they are analysed inline.
+Likewise with a shared `ScanWorker`, full-frame scans run on its thread and their faces are applied on a later frame
+(the stream follows its known faces meanwhile); without one, or with detect_interval 0, they run inline.
 The sink must not block (the database writer only enqueues); its errors are logged and counted.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engine.attention import AttentionEstimator, BlinkCounter
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector, detect_near, detect_scaled, suppress_duplicates
 from engine.inference import AnalysisJob, AnalysisResult, AnalysisWorker, analyse_jobs
+from engine.scanning import ScanJob, ScanWorker
 from engine.tracker import IouTracker, Track
 from engine.types import Face, FaceResult, Observation
 
@@ -73,6 +76,7 @@ class StreamProcessor:
         blinks: bool = False,
         overlay: bool = True,
         worker: AnalysisWorker | None = None,
+        scanner: ScanWorker | None = None,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -83,6 +87,9 @@ class StreamProcessor:
         self._last_scan: float | None = None
         self._last_follow: float | None = None
         self.overlay, self.attention, self.blinks, self.worker = overlay, attention, blinks, worker
+        self.scanner = scanner if detect_interval > 0 else None  # 0 means a full scan of every frame, inline
+        self._scans: deque[tuple[int, list[Face] | None]] = deque()  # the scanner's deliveries, with their generation
+        self._scan_pending = False
         # The worker's deliveries, applied on this stream's thread. Each carries the generation it was handed over in:
         # close() starts a new one, and a late result must not land on a new track that reuses an old id.
         self._inbox: deque[tuple[int, AnalysisResult]] = deque()
@@ -100,6 +107,8 @@ class StreamProcessor:
         self.tracker = IouTracker(min_hits=self.tracker.min_hits)
         self._last_scan = self._last_follow = None
         self._inbox.clear()
+        self._scans.clear()
+        self._scan_pending = False
         self._generation += 1
         self.latest = []
         self._attention, self._blink_counters = {}, {}
@@ -143,10 +152,20 @@ class StreamProcessor:
     def _detect(self, frame: np.ndarray, now: float) -> list[Face] | None:
         """A full-frame scan when one is due (see `_scan_due`; every frame when the intervals are 0); in between,
         each known face is re-detected every `follow_interval` seconds in a small region around its last box,
-        which costs a fraction of a scan. None on frames with neither: the tracks keep their boxes."""
-        if self._scan_due(now):
-            self._last_scan = self._last_follow = now
-            return detect_scaled(self.detector, frame, self.detect_width)
+        which costs a fraction of a scan. None on frames with neither: the tracks keep their boxes.
+        With a scanner, a due scan is handed over and this frame is followed as usual; the scan's faces stand for
+        the first frame after they arrive (a few frames old: the next follow brings the boxes up to date)."""
+        scanned = self._take_scan()
+        if scanned is not None:
+            self._last_follow = now
+            return scanned
+        if self._scan_due(now) and not self._scan_pending:
+            if self.scanner is None:
+                self._last_scan = self._last_follow = now
+                return detect_scaled(self.detector, frame, self.detect_width)
+            job = ScanJob(frame, self.detect_width, partial(self._deliver_scan, self._generation))
+            if self.scanner.submit(job):  # when the scanner is saturated, the scan stays due for the next frame
+                self._scan_pending, self._last_scan = True, now
         if self._last_follow is not None and 0 <= now - self._last_follow < self.follow_interval:
             return None
         self._last_follow = now
@@ -178,6 +197,18 @@ class StreamProcessor:
             return  # the worker is saturated: the faces stay due and go with the next frame
         for track in due:
             track.next_analysis = next_analysis(track.next_analysis, now, self.analysis_interval)
+
+    def _deliver_scan(self, generation: int, faces: list[Face] | None) -> None:
+        self._scans.append((generation, faces))  # on the scanner's thread; deque.append is thread-safe
+
+    def _take_scan(self) -> list[Face] | None:
+        """The faces of this stream's finished scan, if one arrived (a failed scan only ends the wait)."""
+        faces = None
+        while self._scans:
+            generation, delivered = self._scans.popleft()
+            if generation == self._generation:  # a scan from before close() belongs to the old stream
+                self._scan_pending, faces = False, delivered
+        return faces
 
     def _deliver(self, generation: int, result: AnalysisResult) -> None:
         self._inbox.append((generation, result))  # deque.append is thread-safe

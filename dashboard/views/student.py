@@ -5,7 +5,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from dashboard.consent import consent_text
-from dashboard.resources import analysis_worker, classifier, database, facemesh, get_settings
+from dashboard.resources import analysis_worker, classifier, database, facemesh, get_settings, scan_worker
 from dashboard.streaming import frame_callback, make_processor, media_constraints, rtc_configuration
 from db.lessons import LessonError, add_participant, lesson_by_code
 from db.schema import LessonSession
@@ -74,7 +74,7 @@ greeting = st.empty()  # filled once the stream's state is known (after webrtc_s
 processor: StreamProcessor | None = st.session_state.get("processor")
 if processor is None:
     processor = make_processor(settings, classifier(), db.writer, joined["lesson_id"], joined["participant_id"],
-                               facemesh(), analysis_worker())
+                               facemesh(), analysis_worker(), scan_worker())
     st.session_state["processor"] = processor
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")
