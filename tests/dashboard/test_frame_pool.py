@@ -1,14 +1,13 @@
 import asyncio
 import threading
 import time
-from fractions import Fraction
 from typing import Any
 
 import av
-import numpy as np
 import pytest
 
 from dashboard.frame_pool import FramePool, StreamSlot, share_frame_threads
+from tests.dashboard.cameras import counting_camera, picture
 
 
 class Recorder:
@@ -94,30 +93,11 @@ def test_a_pool_needs_a_thread() -> None:
         FramePool(0)
 
 
-def picture(pts: int) -> av.VideoFrame:
-    frame = av.VideoFrame.from_ndarray(np.full((16, 16, 3), pts % 256, np.uint8), format="bgr24")
-    frame.pts, frame.time_base = pts, Fraction(1, 90000)
-    return frame
-
-
 def run_async_track(callback, frames: int) -> tuple[list[int], list[str], Exception | None]:  # type: ignore[no-untyped-def]
     """Frames through streamlit-webrtc's AsyncVideoProcessTrack, as webrtc_streamer(async_processing=True) runs them:
     the pts of each returned frame's picture, the callback's thread names, and what recv raised (if anything)."""
-    from aiortc.mediastreams import MediaStreamTrack
     from streamlit_webrtc.models import CallbackAttachableProcessor
     from streamlit_webrtc.process import AsyncVideoProcessTrack
-
-    class Camera(MediaStreamTrack):
-        kind = "video"
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.count = 0
-
-        async def recv(self) -> av.VideoFrame:  # type: ignore[override]
-            await asyncio.sleep(0.02)
-            self.count += 1
-            return picture(self.count)
 
     threads: list[str] = []
 
@@ -126,7 +106,7 @@ def run_async_track(callback, frames: int) -> tuple[list[int], list[str], Except
         return callback(frame)
 
     async def stream() -> tuple[list[int], Exception | None]:
-        track = AsyncVideoProcessTrack(track=Camera(), processor=CallbackAttachableProcessor(traced, None, None))
+        track = AsyncVideoProcessTrack(track=counting_camera(0.02), processor=CallbackAttachableProcessor(traced, None, None))
         pictures, raised = [], None
         try:
             for _ in range(frames):

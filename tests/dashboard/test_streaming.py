@@ -89,30 +89,16 @@ def test_a_late_sender_gets_the_newest_processed_frame_and_the_queue_can_be_rest
     import asyncio
 
     from aiortc.contrib.media import MediaRelay
-    from aiortc.mediastreams import MediaStreamTrack
     from streamlit_webrtc.models import CallbackAttachableProcessor
     from streamlit_webrtc.process import AsyncVideoProcessTrack, VideoProcessTrack
 
     from dashboard.streaming import PROCESS_TRACKS_MODULE, send_newest_frames
+    from tests.dashboard.cameras import counting_camera
 
     assert AsyncVideoProcessTrack.__module__ == VideoProcessTrack.__module__ == PROCESS_TRACKS_MODULE
 
-    class Camera(MediaStreamTrack):
-        kind = "video"
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.count = 0
-
-        async def recv(self) -> av.VideoFrame:  # type: ignore[override]
-            await asyncio.sleep(0.005)
-            self.count += 1
-            picture = av.VideoFrame.from_ndarray(np.zeros((8, 8, 3), np.uint8), format="bgr24")
-            picture.pts, picture.time_base = self.count, Fraction(1, 90000)
-            return picture
-
     async def two_frames_with_a_slow_sender() -> tuple[int, int, int]:
-        camera = Camera()
+        camera = counting_camera(0.005)
         processed = VideoProcessTrack(track=camera, processor=CallbackAttachableProcessor(lambda f: f, None, None))
         sender_side = MediaRelay().subscribe(processed)  # as streamlit-webrtc hands the processed track to aiortc
         first = await sender_side.recv()
