@@ -25,8 +25,7 @@ from sqlalchemy import func, select
 from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
 from benchmarks.capacity import clip_kbps, run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
-from dashboard.frame_pool import share_frame_threads
-from dashboard.streaming import tune_return_video
+from dashboard.streaming import tune_webrtc
 from db.accounts import create_user
 from db.lessons import create_lesson
 from db.schema import ObservationRow
@@ -85,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             real = browser_run(args.students, args.seconds, settings, Path(tmp), overrides)
     settings.tune_process()
-    tune_return_video(settings)
-    share_frame_threads(settings.frame_threads)
+    tune_webrtc(settings)
     classifier, mesh, packets = stream_inputs(settings)
     sim = run_trial(args.students, settings, classifier, mesh, packets, args.seconds, 5.0, 66.0)
     real_per_stream = (real["app_streaming_cores"] - real["app_idle_cores"]) / args.students

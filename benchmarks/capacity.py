@@ -65,8 +65,7 @@ from streamlit_webrtc.models import CallbackAttachableProcessor
 from streamlit_webrtc.process import AsyncVideoProcessTrack, VideoProcessTrack
 
 from benchmarks.common import astronaut, emit, frame_of
-from dashboard.frame_pool import share_frame_threads
-from dashboard.streaming import frame_callback, make_processor, tune_return_video
+from dashboard.streaming import frame_callback, make_processor, tune_webrtc
 from db.lessons import add_participant, create_lesson
 from db.session import open_database
 from db.writer import ObservationWriter
@@ -509,8 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if not args.no_tuning:
         settings.tune_process()
-    tune_return_video(settings)  # as the app does (the incoming clip's bitrate is fixed)
-    share_frame_threads(settings.frame_threads)
+    tune_webrtc(settings)  # as the app does (the incoming clip's bitrate is fixed)
     classifier, mesh, packets = stream_inputs(settings)
 
     def try_n(n: int) -> Trial:

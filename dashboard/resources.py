@@ -10,8 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboard.frame_pool import share_frame_threads
-from dashboard.streaming import tune_return_video
+from dashboard.streaming import tune_webrtc
 from db.accounts import ensure_admin
 from db.retention import purge_older_than
 from db.session import open_database
@@ -40,8 +39,7 @@ class Database:
 def get_settings() -> Settings:
     settings = Settings.from_env()
     settings.tune_process()  # once per process: GIL switch interval and OpenCV's pool for many streams
-    tune_return_video(settings)
-    share_frame_threads(settings.frame_threads)
+    tune_webrtc(settings)
     return settings
 
 
@@ -124,8 +122,10 @@ def get_scan_worker(detector: str) -> ScanWorker:
     return worker
 
 
-def scan_worker() -> ScanWorker:
-    return get_scan_worker(get_settings().detector)
+def scan_worker() -> ScanWorker | None:
+    """The shared scan worker, or None when streams scan inline (ENGAGE_BACKGROUND_SCANS=false)."""
+    s = get_settings()
+    return get_scan_worker(s.detector) if s.background_scans else None
 
 
 def analysis_worker() -> AnalysisWorker:

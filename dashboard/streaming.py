@@ -11,6 +11,7 @@ import av
 import cv2
 import numpy as np
 
+from dashboard.frame_pool import share_frame_threads
 from db.writer import ObservationWriter
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
@@ -28,8 +29,8 @@ def make_processor(settings: Settings, classifier: EmotionClassifier | None, wri
     hands its due faces to the process's shared analysis worker and its full scans to the shared scan worker."""
     return StreamProcessor(
         make_detector(settings.detector), classifier, lambda obs: writer.submit(lesson_id, participant_id, obs),
-        stream_id=f"lesson{lesson_id}-p{participant_id}", attention=attention, worker=worker,
-        scanner=scanner if settings.background_scans else None, **settings.stream_options(),
+        stream_id=f"lesson{lesson_id}-p{participant_id}", attention=attention, worker=worker, scanner=scanner,
+        **settings.stream_options(),
     )
 
 
@@ -165,6 +166,14 @@ def tune_return_video(settings: Settings) -> None:
     cap_return_bitrate(settings.return_video_kbps)
     denoise_return_video(settings.return_video_denoise)
     send_newest_frames(settings.return_newest_frames)
+
+
+def tune_webrtc(settings: Settings) -> None:
+    """Everything the app changes in aiortc and streamlit-webrtc for the whole process, as configured: the returned
+    video (above) and the shared threads that run the frame callbacks (dashboard.frame_pool). The app calls it once
+    per process, and the capacity benchmarks call it so that they run the app's path."""
+    tune_return_video(settings)
+    share_frame_threads(settings.frame_threads)
 
 
 def rtc_configuration(settings: Settings) -> dict[str, object]:

@@ -65,6 +65,7 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 
     import cv2
 
+    from dashboard.frame_pool import share_frame_threads
     from dashboard.streaming import cap_return_bitrate, denoise_return_video, send_newest_frames
 
     before, threads = sys.getswitchinterval(), cv2.getNumThreads()
@@ -74,6 +75,7 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
     cap_return_bitrate(0)  # the benchmark tunes aiortc for the whole process, as the app does: aiortc's own again
     denoise_return_video(True)
     send_newest_frames(False)
+    share_frame_threads(0)
 
 
 @pytest.mark.usefixtures("restore_process_tuning")
