@@ -97,6 +97,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     p.add_argument("--quantize", choices=("auto", "dynamic", "none"), default="auto",
                    help="TFLite weights: auto quantises models above 5 M parameters only")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--export-now", action="store_true",
+                   help="train nothing: write the model folder from the run's best checkpoint so far (an unfinished "
+                        "run included; its card records the epochs run and the run's own configuration)")
     args = p.parse_args(argv)
     from training.zoo import ARCHITECTURES
 
@@ -184,11 +187,16 @@ def make_callbacks(run: RunState, cfg: TrainConfig, stage: str, epoch_offset: in
     import keras
 
     class Checkpoint(keras.callbacks.Callback):
-        """Saves last/best every epoch and the resume state, so a killed run continues where it stopped."""
+        """Saves last/best every epoch and the resume state, so a killed run continues where it stopped; the state
+        adds up the seconds spent in epochs, across resumptions."""
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # type: ignore[type-arg]
+            self._began = time.time()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # type: ignore[type-arg]
             logs = logs or {}
             state = run.read()
+            state["train_seconds"] = float(state.get("train_seconds", 0.0)) + time.time() - getattr(self, "_began", time.time())
             history = state.get("history", []) + [{"epoch": epoch + 1, "stage": stage, **{k: float(v) for k, v in logs.items()}}]
             best = state.get("best_val_accuracy", -1.0)
             if logs.get("val_accuracy", -1.0) > best:
@@ -226,6 +234,8 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
 
     keras.utils.set_random_seed(cfg.seed)
     run = RunState(Path(args.runs_dir) / cfg.name)
+    if args.export_now:
+        return export_now(run, cfg, args)
     run.folder.mkdir(parents=True, exist_ok=True)
     state = {} if args.fresh else run.read()
     if state and state.get("config", {}).get("arch") != cfg.arch:
@@ -251,13 +261,32 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     if done < cfg.epochs:
         fit_stage(model, run, cfg, data, "finetune" if transfer else "full", done, cfg.epochs,
                   cfg.lr / 10 if transfer else cfg.lr)
-    elapsed = time.time() - started + float(state.get("train_seconds", 0.0))
-    run.write(**{**run.read(), "train_seconds": elapsed})
+    elapsed = float(run.read().get("train_seconds", time.time() - started))  # the epochs' seconds, all resumptions
     best = keras.models.load_model(run.best if run.best.exists() else run.last, compile=False)
     return write_model_folder(best, cfg, args, run, elapsed)
 
 
-def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: RunState, seconds: float) -> Path:  # type: ignore[no-untyped-def]
+def export_now(run: RunState, cfg: TrainConfig, args: argparse.Namespace) -> Path:
+    """The model folder from the best checkpoint so far, with the configuration the run was started with (a run
+    still training in another process is left alone: it reads and writes only its own checkpoint folder)."""
+    import keras
+
+    state = run.read()
+    checkpoint = run.best if run.best.exists() else run.last
+    if not state or not checkpoint.exists():
+        raise FileNotFoundError(f"no checkpoint to export in {run.folder}")
+    if state.get("config", {}).get("arch") != cfg.arch:
+        raise ValueError(f"{run.folder} holds a run of another architecture")
+    run_cfg = TrainConfig(**state["config"])
+    log.info("exporting %s: best PublicTest epoch %s of %s run so far (%s planned)", run_cfg.name,
+             state.get("best_epoch"), state.get("epoch"), run_cfg.epochs)
+    model = keras.models.load_model(checkpoint, compile=False)
+    seconds = state.get("train_seconds")
+    return write_model_folder(model, run_cfg, args, run, float(seconds) if seconds is not None else None)
+
+
+def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: RunState,  # type: ignore[no-untyped-def]
+                       seconds: float | None) -> Path:
     from training.export import export_tflite
 
     folder = Path(args.models_dir) / cfg.name
@@ -274,7 +303,7 @@ def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: R
         name=cfg.name, architecture=cfg.arch, labels=EMOTIONS, input_size=cfg.input_size, files=files,
         runtime="tflite" if "tflite" in files else "keras", default=args.default, parameters=int(model.count_params()),
         training={**asdict(cfg), "best_epoch": state.get("best_epoch"), "epochs_run": state.get("epoch"),
-                  "train_seconds": round(seconds, 1), "git_commit": git_commit(),
+                  "train_seconds": round(seconds, 1) if seconds is not None else None, "git_commit": git_commit(),
                   "pretrained": cfg.weights if cfg.weights != "none" else "none (trained from scratch)",
                   "tflite": "dynamic-range quantised" if quantized else "float32"},
         data={"source": Path(cfg.data).name, "train_split": "Training", "selection_split": "PublicTest",

@@ -62,15 +62,36 @@ def test_training_writes_a_loadable_model_folder_and_resumes(fer_csv: Path, tmp_
     assert main([*common, "--epochs", "1"]) == 0
     state = json.loads((tmp_path / "runs" / "unit" / "state.json").read_text())
     assert state["epoch"] == 1 and len(state["history"]) == 1
+    first_seconds = state["train_seconds"]
     assert main([*common, "--epochs", "2"]) == 0  # resumes at epoch 2 from the checkpoint
     state = json.loads((tmp_path / "runs" / "unit" / "state.json").read_text())
     assert [h["epoch"] for h in state["history"]] == [1, 2]
+    assert 0 < first_seconds < state["train_seconds"]  # the epochs' seconds add up across resumptions
     folder = tmp_path / "models" / "unit"
     card = read_card(folder)
     assert card.architecture == "mini_xception" and card.files == {"keras": "model.keras", "tflite": "model.tflite"}
     assert card.training["epochs_run"] == 2 and card.metrics["PublicTest"]["accuracy"] is not None
+    assert card.training["train_seconds"] == round(state["train_seconds"], 1)
     preds = load_classifier(folder).predict([np.zeros((48, 48), np.uint8)])
     assert abs(sum(preds[0].probabilities) - 1) < 1e-6
+
+
+def test_export_now_writes_an_unfinished_run_with_its_own_configuration(fer_csv: Path, tmp_path: Path) -> None:
+    common = ["--arch", "mini_xception", "--data", str(fer_csv), "--name", "snap", "--models-dir",
+              str(tmp_path / "models"), "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache")]
+    assert main([*common, "--export-now"]) == 2  # nothing to export yet: a clear error, no folder
+    assert not (tmp_path / "models" / "snap").exists()
+    assert main([*common, "--epochs", "1", "--batch-size", "16", "--warmup-epochs", "0", "--no-tflite"]) == 0
+    state = json.loads((tmp_path / "runs" / "snap" / "state.json").read_text())
+    state["config"]["epochs"] = 9  # as if epoch 1 of a run planned for 9 epochs were still training
+    (tmp_path / "runs" / "snap" / "state.json").write_text(json.dumps(state))
+    assert main([*common, "--export-now", "--epochs", "3", "--default"]) == 0
+    card = read_card(tmp_path / "models" / "snap")
+    assert card.training["epochs"] == 9 and card.training["epochs_run"] == 1 and card.training["batch_size"] == 16
+    assert card.default and "tflite" in card.files
+    state_after = json.loads((tmp_path / "runs" / "snap" / "state.json").read_text())
+    assert state_after == state  # the run's own checkpoint state is left as it was
+    assert main([*common[:1], "cnn4", *common[2:], "--export-now"]) == 2  # the run is another architecture's
 
 
 def test_unknown_architecture_exits_with_usage(fer_csv: Path) -> None:
