@@ -48,6 +48,7 @@ class Settings:
     video_fps: int = 10
     async_processing: bool = True  # frame callbacks off the event loop, on the shared threads below (False: on the loop)
     frame_threads: int = 2  # threads that run every stream's frame callback (0: streamlit-webrtc's thread per stream)
+    decoder_threads: int = 2  # threads that decode every stream's incoming video (0: aiortc's thread per stream)
     return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
     return_video_denoise: bool = False  # aiortc's VP8 denoiser on the video sent back (~0.006 cores per student)
     return_newest_frames: bool = True  # a late sender skips to the newest processed frame (False: queues every one)
@@ -115,6 +116,8 @@ class Settings:
             raise SettingsError(f"ENGAGE_LOG_LEVEL must be one of {LOG_LEVELS}, not {self.log_level!r}")
         if self.frame_threads < 0:
             raise SettingsError("ENGAGE_FRAME_THREADS must be >= 0 (0: streamlit-webrtc's own thread per stream)")
+        if self.decoder_threads < 0:
+            raise SettingsError("ENGAGE_DECODER_THREADS must be >= 0 (0: aiortc's own thread per stream)")
         if self.return_video_kbps < 0:
             raise SettingsError("ENGAGE_RETURN_VIDEO_KBPS must be >= 0 (0: aiortc's own bitrate)")
         if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:

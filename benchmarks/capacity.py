@@ -5,8 +5,10 @@ python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [-
 Each simulated student is the media work streamlit-webrtc and aiortc do for a real one, in one process (streams
 start spread over one second, as students never join phase-locked). With --media webrtc (the default) frames take
 the app's own path:
-- a decoder thread that, at the stream's frame rate, decodes the next VP8 frame of a real face video with
-  aiortc's own Vp8Decoder and hands it to a track on the one event loop all streams share;
+- on the one event loop all streams share, the next VP8 frame of a real face video arrives at the stream's frame
+  rate and goes into a decoder queue, decoded as aiortc's RTCRtpReceiver decodes: aiortc's decoder_worker, on the
+  app's shared decoder threads (dashboard.decoder_pool, ENGAGE_DECODER_THREADS; 0: aiortc's own thread per stream),
+  into aiortc's track for a received video;
 - aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack, wired as webrtc_streamer(async_processing=True)
   wires them: the newest frame goes to the app's shared frame threads (dashboard.frame_pool, ENGAGE_FRAME_THREADS;
   0: streamlit-webrtc's own thread per stream), which run the app's own frame callback
@@ -20,16 +22,16 @@ Not simulated: aiortc's RTP/SRTP/ICE work and each student's Streamlit session. 
 measures how much a real Chromium student costs beside this simulation (README, Capacity).
 
 A stream passes when its frame callback's 95th percentile, and (webrtc media) that of the delay from a frame's
-decoding to the encoding of the frame returned for it, stay <= --p95-ms (66 ms: one frame at 15 fps), its
+arrival (encoded) to the encoding of the frame returned for it, stay <= --p95-ms (66 ms: one frame at 15 fps), its
 face (its most-analysed track) gets one analysis per ENGAGE_ANALYSIS_INTERVAL (2 % allowed for jitter), and its receiver
-keeps pace with the frame rate (>= 95 % of frames decoded), and so do its frame callback and its sender (>= 90 % of
+keeps pace with the frame rate (>= 95 % of frames decoded and handed on), and so do its frame callback and its sender (>= 90 % of
 the frame rate processed and sent back: both take the newest frame and skip the rest when late, so a picture that
 repeats frames would otherwise pass).
 `max_streams` is the largest N at which every stream passes: N rises in steps of --step until a run fails, then
 the gap is bisected. CPU use is the process's CPU time over the measured window, in cores and as a share of the
 machine.
 
-Reported, not judged: "age p95", how old the picture under the overlay is when it is encoded (from the decoding of
+Reported, not judged: "age p95", how old the picture under the overlay is when it is encoded (from the arrival of
 the frame the callback worked on). streamlit-webrtc's async track answers each frame with the newest finished
 result, relabelled, so the picture is one frame interval older than the path's delay when the callback keeps up.
 """
@@ -56,11 +58,12 @@ from typing import cast
 import aiortc  # noqa: F401  (before anything imports TensorFlow: pylibsrtp after TF segfaults)
 import av
 import numpy as np
-from aiortc import RTCRtpCodecParameters, rtcrtpsender
+from aiortc import RTCRtpCodecParameters, rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs.vpx import Vp8Decoder
 from aiortc.contrib.media import MediaRelay
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from streamlit_webrtc.models import CallbackAttachableProcessor
 from streamlit_webrtc.process import AsyncVideoProcessTrack, VideoProcessTrack
 
@@ -196,32 +199,28 @@ class SimulatedStream:
                 self._out.append(out)
 
 
-class DecodedTrack(MediaStreamTrack):
-    """Decoded frames handed in from a decoder thread, as aiortc's remote track delivers them on the event loop."""
+class ReceivedTrack(RemoteStreamTrack):
+    """aiortc's track for a received video, which its decoder feeds on the event loop; logs each frame it hands on."""
 
-    kind = "video"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._frames: asyncio.Queue[av.VideoFrame | None] = asyncio.Queue()
-
-    def feed(self, frame: av.VideoFrame | None) -> None:  # on the loop (call_soon_threadsafe)
-        self._frames.put_nowait(frame)
+    def __init__(self, log: StreamLog) -> None:
+        super().__init__(kind="video")
+        self._log = log
 
     async def recv(self) -> av.VideoFrame:  # type: ignore[override]
-        frame = await self._frames.get()
-        if frame is None:
-            self.stop()
-            raise MediaStreamError
+        frame = cast(av.VideoFrame, await super().recv())
+        self._log.received.append(time.monotonic())
         return frame
 
 
 class WebrtcStream:
-    """One student's stream along the app's own frame path: a decoder thread paced at the frame rate feeds a track
-    on the shared event loop; aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack (its worker thread,
-    newest frame only) run the app's frame callback, as webrtc_streamer(async_processing=True) wires them; a sender
-    task encodes every returned frame in the loop's executor, as aiortc's RTCRtpSender does. Left out: RTP, SRTP,
-    ICE and each student's Streamlit session (benchmarks.browser_capacity compares with real students)."""
+    """One student's stream along the app's own frame path: on the shared event loop, the next encoded frame of the
+    clip arrives at the stream's frame rate and goes into a decoder queue, decoded as aiortc's RTCRtpReceiver decodes
+    (its decoder_worker on a thread of its own, or the app's shared decoder threads: dashboard.decoder_pool) into
+    aiortc's track for a received video; aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack run the
+    app's frame callback (on the app's shared frame threads), as webrtc_streamer(async_processing=True) wires them; a
+    sender task encodes every returned frame in the loop's executor, as aiortc's RTCRtpSender does. Left out: RTP
+    packets, SRTP, ICE and each student's Streamlit session (benchmarks.browser_capacity compares with real
+    students)."""
 
     def __init__(self, index: int, packets: list[bytes], fps: int, callback, stop: threading.Event,  # type: ignore[no-untyped-def]
                  loop: asyncio.AbstractEventLoop, relay: MediaRelay, async_processing: bool = True) -> None:
@@ -229,29 +228,53 @@ class WebrtcStream:
         self.log = StreamLog()
         self.phase = 0.0
         self._loop, self._relay, self._async = loop, relay, async_processing
-        self._decoded_at: dict[int, float] = {}  # pts -> decoded at, for the frames of the last ten seconds
+        self._arrived_at: dict[int, float] = {}  # pts -> when its encoded frame arrived, for the last ten seconds
         self._source_of: dict[int, int] = {}  # id(returned frame) -> pts of the frame it was made from
-        self._thread = threading.Thread(target=self._receive, daemon=True, name=f"recv-{index}")
+        self._decode_error = threading.Event()
 
     def start(self, t0: float) -> None:
         self._t0 = t0
         asyncio.run_coroutine_threadsafe(self._open(), self._loop).result(10)
-        self._thread.start()
 
     def join(self) -> None:
-        self._thread.join(timeout=10)
+        asyncio.run_coroutine_threadsafe(asyncio.wait_for(asyncio.shield(self._feeder), 10), self._loop).result(15)
+        self._decoder.join(10)  # the decoder hands the end of the stream to the track
         asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(30)
+        self.log.errors += self._decode_error.is_set()
 
     async def _open(self) -> None:
-        self._source = DecodedTrack()
+        self._source = ReceivedTrack(self.log)
+        # the decoder as RTCRtpReceiver.receive() starts it, the app's tuning included
+        self._queue: queue.Queue[tuple[RTCRtpCodecParameters, JitterFrame] | None] = rtcrtpreceiver.queue.Queue()
+        self._decoder = rtcrtpreceiver.threading.Thread(
+            target=rtcrtpreceiver.decoder_worker, name="video-decoder",
+            args=(asyncio.get_running_loop(), self._queue, self._source._queue, self._decode_error))
+        self._decoder.start()
         processor = CallbackAttachableProcessor(self._timed, None, None)
         track_class = AsyncVideoProcessTrack if self._async else VideoProcessTrack  # the callback on the loop
         self._track = track_class(track=self._relay.subscribe(self._source), processor=processor)
         self._sender = asyncio.ensure_future(self._send(self._relay.subscribe(self._track)))
+        self._feeder = asyncio.ensure_future(self._feed())
 
     async def _close(self) -> None:
         self._sender.cancel()
         self._track.stop()  # ends the processing thread
+
+    async def _feed(self) -> None:
+        """The clip's encoded frames, one per frame interval from the stream's start until `stop`, put in the decoder
+        queue on the loop as aiortc's receiver puts each complete frame; then the end of the stream (None)."""
+        start, k = self._t0 + self.phase, 0
+        while not self.stop.is_set():
+            delay = start + k / self.fps - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pts = k * VIDEO_CLOCK // self.fps
+            self._arrived_at[pts] = time.monotonic()
+            if len(self._arrived_at) > 10 * self.fps:  # keep the last ten seconds' frames
+                self._arrived_at.pop(next(iter(self._arrived_at)))
+            self._queue.put((VP8, JitterFrame(self.packets[k % len(self.packets)], pts)))  # the clip loops from a keyframe
+            k += 1
+        self._queue.put(None)
 
     async def _send(self, track: MediaStreamTrack) -> None:
         encoder, loop = rtcrtpsender.get_encoder(VP8), asyncio.get_running_loop()  # as aiortc's sender gets it
@@ -266,15 +289,16 @@ class WebrtcStream:
             return
 
     def _sent(self, pts: int | None, source: int | None) -> None:
-        """How long the frame with this pts took from its decoding to its encoding (the path's delay), and how old
-        the picture under the overlay was when encoded: streamlit-webrtc's async track answers frame N with the newest
-        finished result (made from frame N-1 when the callback keeps up) relabelled with N's pts."""
+        """How long the frame with this pts took from its arrival (encoded) to the encoding of the frame returned for
+        it (the path's delay: decoding, the callback, encoding), and how old the picture under the overlay was when
+        encoded: streamlit-webrtc's async track answers frame N with the newest finished result (made from frame N-1
+        when the callback keeps up) relabelled with N's pts."""
         now = time.monotonic()
         self.log.sent.append(now)
         for times, frame_pts in ((self.log.latency_ms, pts), (self.log.content_age_ms, source)):
-            decoded = self._decoded_at.get(frame_pts) if frame_pts is not None else None
-            if decoded is not None:
-                times.append((now, (now - decoded) * 1000))
+            arrived = self._arrived_at.get(frame_pts) if frame_pts is not None else None
+            if arrived is not None:
+                times.append((now, (now - arrived) * 1000))
 
     def _timed(self, frame: av.VideoFrame) -> av.VideoFrame:  # on streamlit-webrtc's processing thread (or the loop)
         pts = frame.pts
@@ -285,14 +309,6 @@ class WebrtcStream:
             if len(self._source_of) > 10 * self.fps:
                 self._source_of.pop(next(iter(self._source_of)))
         return out
-
-    def _receive(self) -> None:
-        for frame in paced_frames(self.packets, self.fps, self._t0 + self.phase, self.stop, self.log):
-            self._decoded_at[frame.pts or 0] = time.monotonic()
-            if len(self._decoded_at) > 10 * self.fps:  # keep the last ten seconds' frames
-                self._decoded_at.pop(next(iter(self._decoded_at)))
-            self._loop.call_soon_threadsafe(self._source.feed, frame)
-        self._loop.call_soon_threadsafe(self._source.feed, None)
 
 
 class EventLoopThread:

@@ -48,13 +48,13 @@ class StreamSlot:
 class FramePool:
     """`threads` threads that process the streams' newest frames, each stream in turn (first come, first served)."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, name: str = "frame-pool") -> None:
         if threads < 1:
             raise ValueError("a frame pool needs at least one thread")
         self.threads = threads
         self._ready: queue.SimpleQueue[StreamSlot] = queue.SimpleQueue()
         for i in range(threads):
-            threading.Thread(target=self._run, name=f"frame-pool-{i}", daemon=True).start()
+            threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True).start()
 
     def offer(self, slot: StreamSlot, frame: Any) -> None:
         """A stream's new frame; it replaces one still waiting (only the newest is processed)."""

@@ -11,6 +11,7 @@ import av
 import cv2
 import numpy as np
 
+from dashboard.decoder_pool import share_decoder_threads
 from dashboard.frame_pool import share_frame_threads
 from db.writer import ObservationWriter
 from engine.attention import AttentionEstimator
@@ -170,9 +171,11 @@ def tune_return_video(settings: Settings) -> None:
 
 def tune_webrtc(settings: Settings) -> None:
     """Everything the app changes in aiortc and streamlit-webrtc for the whole process, as configured: the returned
-    video (above) and the shared threads that run the frame callbacks (dashboard.frame_pool). The app calls it once
-    per process, and the capacity benchmarks call it so that they run the app's path."""
+    video (above), the shared threads that decode the incoming video (dashboard.decoder_pool) and those that run the
+    frame callbacks (dashboard.frame_pool). The app calls it once per process, and the capacity benchmarks call it
+    so that they run the app's path."""
     tune_return_video(settings)
+    share_decoder_threads(settings.decoder_threads)
     share_frame_threads(settings.frame_threads)
 
 

@@ -65,6 +65,7 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 
     import cv2
 
+    from dashboard.decoder_pool import share_decoder_threads
     from dashboard.frame_pool import share_frame_threads
     from dashboard.streaming import cap_return_bitrate, denoise_return_video, send_newest_frames
 
@@ -76,6 +77,7 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
     denoise_return_video(True)
     send_newest_frames(False)
     share_frame_threads(0)
+    share_decoder_threads(0)
 
 
 @pytest.mark.usefixtures("restore_process_tuning")

@@ -78,7 +78,9 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     # frames are processed in memory only: the data folder holds the database and nothing else
     leftovers = [p.name for p in data.iterdir() if not p.name.startswith("engagement.db")]
     assert leftovers == []
-    assert "frame callbacks of new streams run on 2 shared threads" in (tmp_path / "app.log").read_text(errors="replace")
+    app_log = (tmp_path / "app.log").read_text(errors="replace")
+    assert "frame callbacks of new streams run on 2 shared threads" in app_log
+    assert "a received video track starts on the shared decoder threads" in app_log  # aiortc's receiver took the pool
 
 
 def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
