@@ -43,6 +43,7 @@ import contextlib
 import logging
 import os
 import queue
+import re
 import sys
 import tempfile
 import threading
@@ -349,6 +350,38 @@ class EventLoopThread:
         self._thread.join(timeout=10)
 
 
+def thread_counters() -> dict[int, tuple[str, int, int]]:
+    """Per thread of this process: (its Python name, context switches so far, CPU clock ticks so far), from Linux's
+    /proc (empty elsewhere). Threads Python did not start (libraries' own) are named "(native)"."""
+    names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    counters = {}
+    for task in Path("/proc/self/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            switches = sum(int(line.split()[1]) for line in (task / "status").read_text().splitlines()
+                           if "ctxt_switches:" in line)
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            counters[int(task.name)] = (names.get(int(task.name), "(native)"), switches, int(fields[11]) + int(fields[12]))
+    return counters
+
+
+def thread_report(before: dict[int, tuple[str, int, int]], after: dict[int, tuple[str, int, int]],
+                  seconds: float) -> dict[str, dict[str, float]]:
+    """Threads grouped by name without their number (recv-3 -> recv): how many, their context switches per second
+    and the cores they used over the window, busiest first."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    groups: dict[str, list[float]] = {}
+    for tid, (name, switches, cpu) in after.items():
+        if tid not in before:
+            continue
+        group = re.sub(r"ThreadPoolExecutor-\d+_\d+", "executor", re.sub(r"[-_ ]?\d+$", "", name)) or name
+        row = groups.setdefault(group, [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += (switches - before[tid][1]) / seconds
+        row[2] += (cpu - before[tid][2]) / ticks / seconds
+    ordered = sorted(groups.items(), key=lambda item: -item[1][2])
+    return {g: {"threads": int(n), "switches_per_s": round(sw), "cores": round(c, 3)} for g, (n, sw, c) in ordered}
+
+
 @dataclass(frozen=True)
 class Trial:
     streams: int
@@ -364,6 +397,7 @@ class Trial:
     p95_loop_lag_ms: float = 0.0  # how late the shared event loop ran a 10 ms timer (webrtc media only)
     p95_content_age_ms: float = 0.0  # the worst stream's age of the picture under the overlay when sent (webrtc only)
     min_sent_fps: float = 0.0  # frames sent back per second, the worst stream's
+    threads: dict[str, dict[str, float]] = field(default_factory=dict)  # thread_report over the measured window
 
     def row(self) -> str:
         return (f"{self.streams:>8}{'yes' if self.passed else 'no':>7}{self.p95_callback_ms:>10.1f}"
@@ -448,9 +482,9 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
             stream.phase = stream.index / n
             stream.start(t0)
         time.sleep(max(t0 + warmup - time.monotonic(), 0))
-        cpu0, wall0 = time.process_time(), time.monotonic()
+        cpu0, wall0, threads0 = time.process_time(), time.monotonic(), thread_counters()
         time.sleep(seconds)
-        cpu1, wall1 = time.process_time(), time.monotonic()
+        cpu1, wall1, threads1 = time.process_time(), time.monotonic(), thread_counters()
         stop.set()
         for stream in streams:
             stream.join()
@@ -468,7 +502,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
     trial = Trial(n, bool(verdict["passed"]), round(verdict["p95_callback_ms"], 1), round(verdict["min_analyses_per_s"], 3),
                   round(verdict["min_received_fps"], 2), round(verdict["min_output_fps"], 2), round(cores, 2),
                   round(cores / (os.cpu_count() or 1), 3), sum(s.log.errors for s in streams), round(verdict["p95_latency_ms"], 1),
-                  round(loop_lag, 1), round(verdict["p95_content_age_ms"], 1), round(verdict["min_sent_fps"], 2))
+                  round(loop_lag, 1), round(verdict["p95_content_age_ms"], 1), round(verdict["min_sent_fps"], 2),
+                  thread_report(threads0, threads1, wall1 - wall0))
     log.warning("%d streams: %s", n, trial)
     return trial
 
@@ -518,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--media", choices=("webrtc", "threads"), default="webrtc",
                    help="webrtc: frames take the app's path (event loop, MediaRelay, streamlit-webrtc's processing "
                         "thread, encoder in the executor); threads: the earlier two threads per stream")
+    p.add_argument("--threads-report", action="store_true",
+                   help="also print each run's threads by name: context switches per second and cores (Linux)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -552,6 +589,11 @@ def main(argv: list[str] | None = None) -> int:
              f"{'in fps':>10}{'out fps':>10}{'sent fps':>10}"
              f"{'cores':>8}{'cpu':>8}"]
     lines += [t.row() for t in trials]
+    if args.threads_report:
+        for t in trials:
+            lines.append(f"threads at {t.streams} streams (switches per second, cores):")
+            lines += [f"  {name:<22}{g['threads']:>4} threads{g['switches_per_s']:>9,.0f}/s{g['cores']:>8.3f}"
+                      for name, g in t.threads.items()]
     lines.append(f"max_streams {best}  ({', '.join(f'{k} {v}' for k, v in config.items())}; worst stream per run; "
                  f"pass: callback and decoded-to-encoded p95 <= {args.p95_ms:g} ms, >= 1 analysis per "
                  f"{settings.analysis_interval:g} s, frames received and sent back at the rate)")

@@ -93,7 +93,14 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
     assert run["min_analyses_per_s"] > 0  # faces were found and analysed by the shared worker
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
     assert result["config"]["media"] == media
-    assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from decoding to sending back
+    assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from arrival to sending back
+    threads = run["threads"]  # the measured window's threads by name
+    assert threads["analysis-worker"]["threads"] == 1 and sum(g["cores"] for g in threads.values()) > 0
+    if media == "webrtc":  # the app's defaults: decoding and callbacks on shared threads, none per stream
+        assert threads["decoder-pool"]["cores"] > 0 and threads["frame-pool"]["cores"] > 0
+        assert "video-decoder" not in threads and "async_media_processor" not in threads
+    else:
+        assert threads["recv"]["threads"] == 2 and threads["work"]["threads"] == 2
     if media == "webrtc":  # the async track answers a frame with the result made from an earlier one (10 fps: 100 ms)
         assert run["p95_content_age_ms"] >= 90, run
     else:
