@@ -346,6 +346,7 @@ class EventLoopThread:
 
     def close(self) -> None:
         asyncio.run_coroutine_threadsafe(self._stop_probe(), self.loop).result(5)
+        asyncio.run_coroutine_threadsafe(self.loop.shutdown_default_executor(), self.loop).result(10)  # encoder threads
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
 
