@@ -24,7 +24,7 @@ from typing import Any
 
 import av
 
-from dashboard.frame_pool import FramePool, StreamSlot
+from dashboard.frame_pool import FramePool, StreamSlot, shared_pool
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,9 @@ class PooledDecoder:
 
     def _decode(self, codec: Any, encoded_frame: Any) -> None:
         """One encoded frame, as aiortc's decoder_worker decodes it."""
-        from aiortc.codecs import get_decoder
+        if codec.name != self._codec_name:  # the first frame, or the stream switched codecs
+            from aiortc.codecs import get_decoder
 
-        if codec.name != self._codec_name:
             self._decoder, self._codec_name = get_decoder(codec), codec.name
         try:
             frames = self._decoder.decode(encoded_frame)
@@ -133,9 +133,6 @@ class _QueueForReceiver(ModuleType):
         return getattr(queue, name)
 
 
-_POOL: list[FramePool] = []
-
-
 def share_decoder_threads(threads: int) -> None:
     """Decode the incoming video of receivers started from now on on `threads` shared threads; 0: aiortc's own
     thread per receiver."""
@@ -145,8 +142,7 @@ def share_decoder_threads(threads: int) -> None:
         rtcrtpreceiver.threading, rtcrtpreceiver.queue = threading, queue  # type: ignore[attr-defined]
         log.info("incoming video of new streams is decoded on a thread per stream (aiortc's own)")
         return
-    if not _POOL or _POOL[0].threads != threads:
-        _POOL[:] = [FramePool(threads, name="decoder-pool")]
-    rtcrtpreceiver.threading = _ThreadingForReceiver(_POOL[0], rtcrtpreceiver.decoder_worker)  # type: ignore[attr-defined]
+    pool = shared_pool(threads, name="decoder-pool")
+    rtcrtpreceiver.threading = _ThreadingForReceiver(pool, rtcrtpreceiver.decoder_worker)  # type: ignore[attr-defined]
     rtcrtpreceiver.queue = _QueueForReceiver()  # type: ignore[attr-defined]
     log.info("incoming video of new streams is decoded on %d shared threads", threads)

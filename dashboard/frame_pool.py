@@ -133,14 +133,16 @@ def process_on(track: Any) -> Callable[[Any], None]:
 
 
 _OWN_START: list[Callable[..., None]] = []  # streamlit-webrtc's own AsyncMediaProcessTrack._start, kept on first change
-_POOL: list[FramePool] = []
+_POOLS: dict[str, FramePool] = {}  # the process's pools by name (frame callbacks, decoders)
 
 
-def shared_pool(threads: int) -> FramePool:
-    """The process's pool with `threads` threads (a new one if the count changed; the old one serves its streams)."""
-    if not _POOL or _POOL[0].threads != threads:
-        _POOL[:] = [FramePool(threads)]
-    return _POOL[0]
+def shared_pool(threads: int, name: str = "frame-pool") -> FramePool:
+    """The process's pool of that name with `threads` threads (a new one if the count changed; the old one serves
+    the streams it has)."""
+    pool = _POOLS.get(name)
+    if pool is None or pool.threads != threads:
+        pool = _POOLS[name] = FramePool(threads, name=name)
+    return pool
 
 
 def share_frame_threads(threads: int) -> None:
