@@ -232,7 +232,6 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
 
     from training.zoo import backbone_layers, build, set_trainable_top
 
-    keras.utils.set_random_seed(cfg.seed)
     run = RunState(Path(args.runs_dir) / cfg.name)
     if args.export_now:
         return export_now(run, cfg, args)
@@ -240,17 +239,19 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     state = {} if args.fresh else run.read()
     if state and state.get("config", {}).get("arch") != cfg.arch:
         raise SystemExit(f"{run.folder} holds a run of another architecture; use --fresh or another --name")
+    done = int(state.get("epoch", 0)) if state and run.last.exists() else 0
+    # A resumed run must not replay the shuffles and augmentations of its first epochs: with one seed, every
+    # resumption showed the model the very batches it had already learned (its training accuracy jumped each time).
+    keras.utils.set_random_seed(cfg.seed + done)
     splits = load_dataset(Path(cfg.data), Path(args.cache_dir), Path(cfg.ferplus) if cfg.ferplus else None)
     data = build_datasets(splits, cfg)
     started = time.time()
     transfer = cfg.weights != "none"
-    done = int(state.get("epoch", 0)) if state else 0
-    if done and run.last.exists():
+    if done:
         log.info("resuming %s from epoch %d (%s)", cfg.name, done, state.get("stage"))
         model = keras.models.load_model(run.last)
     else:
         model = build(cfg.arch, cfg.input_size, len(EMOTIONS), cfg.weights)
-        done = 0
     backbone = backbone_layers(model)
     if transfer and backbone is not None and done < cfg.head_epochs:
         backbone.trainable = False

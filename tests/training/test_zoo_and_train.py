@@ -76,6 +76,34 @@ def test_training_writes_a_loadable_model_folder_and_resumes(fer_csv: Path, tmp_
     assert abs(sum(preds[0].probabilities) - 1) < 1e-6
 
 
+def test_a_resumed_run_draws_new_batches_instead_of_replaying_its_first_epochs(
+        fer_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    from training.data import load_dataset
+    from training.train import TrainConfig, build_datasets
+
+    splits = load_dataset(fer_csv, tmp_path / "cache")
+    cfg = TrainConfig(arch="mini_xception", name="unit", data=str(fer_csv), input_size=48, batch_size=16)
+
+    def first_batch_targets(seed: int) -> np.ndarray:
+        """The first batch's targets: which faces come first (their augmentation runs in parallel, unordered)."""
+        keras.utils.set_random_seed(seed)
+        return np.asarray(next(iter(build_datasets(splits, cfg)[0]))[1])
+
+    assert np.array_equal(first_batch_targets(cfg.seed), first_batch_targets(cfg.seed))  # the same seed, the same order
+    assert not np.array_equal(first_batch_targets(cfg.seed), first_batch_targets(cfg.seed + 1))
+    seeds: list[int] = []
+    real_seed = keras.utils.set_random_seed
+    monkeypatch.setattr(keras.utils, "set_random_seed", lambda seed: (seeds.append(seed), real_seed(seed)))
+    common = ["--arch", "mini_xception", "--data", str(fer_csv), "--name", "seeded", "--models-dir",
+              str(tmp_path / "models"), "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+              "--batch-size", "16", "--warmup-epochs", "0", "--no-tflite"]
+    assert main([*common, "--epochs", "1"]) == 0
+    assert main([*common, "--epochs", "2"]) == 0  # resumes after epoch 1 with the seed moved on by one
+    assert seeds == [cfg.seed, cfg.seed + 1]
+
+
 def test_export_now_writes_an_unfinished_run_with_its_own_configuration(fer_csv: Path, tmp_path: Path) -> None:
     common = ["--arch", "mini_xception", "--data", str(fer_csv), "--name", "snap", "--models-dir",
               str(tmp_path / "models"), "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache")]
