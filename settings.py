@@ -32,6 +32,7 @@ class Settings:
     follow_interval: float = 0.25  # seconds between re-detections of known faces near their last box (0: every frame)
     rescan_interval: float = 10.0  # seconds between full scans while every known face is followed
     background_scans: bool = True  # full scans on one thread shared by all streams, not in the frame callbacks
+    background_nice: int = 5  # the analysis and scan workers run this much lower in priority than the video (Linux)
     analysis_interval: float = 1.0  # seconds between two analyses (and records) of one tracked face
     inference_threads: int = 1  # per model; streams already run in parallel (0: as many as the machine has cores)
     opencv_threads: int = 1  # OpenCV's own pool; 1 because streams already run in parallel (0: OpenCV's default)
@@ -118,6 +119,8 @@ class Settings:
             raise SettingsError("ENGAGE_FRAME_THREADS must be >= 0 (0: streamlit-webrtc's own thread per stream)")
         if self.decoder_threads < 0:
             raise SettingsError("ENGAGE_DECODER_THREADS must be >= 0 (0: aiortc's own thread per stream)")
+        if not 0 <= self.background_nice <= 19:
+            raise SettingsError("ENGAGE_BACKGROUND_NICE must be between 0 (the workers' priority unchanged) and 19")
         if self.return_video_kbps < 0:
             raise SettingsError("ENGAGE_RETURN_VIDEO_KBPS must be >= 0 (0: aiortc's own bitrate)")
         if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:

@@ -456,8 +456,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
             pids = [add_participant(s, lesson, f"student {i}", consent=True).id for i in range(n)]
             lesson_id = lesson.id
         writer = ObservationWriter(sessions)
-        worker = AnalysisWorker(classifier, mesh) if shared_worker else None
-        scanner = ScanWorker(make_detector(settings.detector)) if settings.background_scans else None
+        worker = AnalysisWorker(classifier, mesh, nice=settings.background_nice) if shared_worker else None
+        scanner = ScanWorker(make_detector(settings.detector), nice=settings.background_nice) if settings.background_scans else None
         wall_offset = time.time() - time.monotonic()
         stop = threading.Event()
         loop = EventLoopThread() if media == "webrtc" else None
@@ -578,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
               "detector": settings.detector, "detect_width": settings.detect_width,
               "detect_interval": settings.detect_interval, "follow_interval": settings.follow_interval,
               "rescan_interval": settings.rescan_interval,
-              "background_scans": settings.background_scans, "analysis_interval": settings.analysis_interval,
+              "background_scans": settings.background_scans, "background_nice": settings.background_nice,
+              "analysis_interval": settings.analysis_interval,
               "return_video_kbps": settings.return_video_kbps or "aiortc", "return_video_denoise": settings.return_video_denoise,
               "return_newest_frames": settings.return_newest_frames,
               "clip_kbps": clip_kbps(packets, settings.video_fps),

@@ -105,19 +105,19 @@ def classifier() -> EmotionClassifier | None:
 
 @st.cache_resource
 def get_analysis_worker(models_dir: str, model: str, runtime: str, threads: int, facemesh_path: str,
-                        emotion: bool, attention: bool) -> AnalysisWorker:
+                        emotion: bool, attention: bool, nice: int) -> AnalysisWorker:
     """The one thread that analyses every stream's due faces (batched across streams)."""
     clf = get_classifier(models_dir, model, runtime, threads) if emotion else None
     mesh = get_facemesh(facemesh_path) if attention else None
-    worker = AnalysisWorker(clf, mesh)
+    worker = AnalysisWorker(clf, mesh, nice=nice)
     atexit.register(worker.close)
     return worker
 
 
 @st.cache_resource
-def get_scan_worker(detector: str) -> ScanWorker:
+def get_scan_worker(detector: str, nice: int) -> ScanWorker:
     """The one thread that runs every stream's full-frame face scans (with its own detector)."""
-    worker = ScanWorker(make_detector(detector))
+    worker = ScanWorker(make_detector(detector), nice=nice)
     atexit.register(worker.close)
     return worker
 
@@ -125,10 +125,10 @@ def get_scan_worker(detector: str) -> ScanWorker:
 def scan_worker() -> ScanWorker | None:
     """The shared scan worker, or None when streams scan inline (ENGAGE_BACKGROUND_SCANS=false)."""
     s = get_settings()
-    return get_scan_worker(s.detector) if s.background_scans else None
+    return get_scan_worker(s.detector, s.background_nice) if s.background_scans else None
 
 
 def analysis_worker() -> AnalysisWorker:
     s = get_settings()
     return get_analysis_worker(str(s.models_dir), s.model, s.runtime, s.inference_threads, str(s.facemesh_path),
-                               s.emotion_inference, s.attention)
+                               s.emotion_inference, s.attention, s.background_nice)

@@ -22,6 +22,7 @@ import numpy as np
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.preprocess import crop_face, to_gray
+from engine.threads import background_thread
 from engine.types import Box, Prediction
 
 log = logging.getLogger(__name__)
@@ -78,17 +79,17 @@ class WorkerStats:
 
 
 class AnalysisWorker:
-    """One thread that analyses the due faces of every stream, batching what arrives within `gather_s`."""
+    """One thread that analyses the due faces of every stream, batching what arrives within `gather_s`; `nice` lowers
+    its priority below the streams' own threads (engine.threads)."""
 
     def __init__(self, classifier: EmotionClassifier | None, attention: AttentionEstimator | None, *,
-                 gather_s: float = 0.01, max_faces: int = 32, max_queue: int = 512) -> None:
+                 gather_s: float = 0.01, max_faces: int = 32, max_queue: int = 512, nice: int = 0) -> None:
         self.classifier, self.attention = classifier, attention
         self.gather_s, self.max_faces = gather_s, max_faces
         self._queue: queue.Queue[AnalysisJob | None] = queue.Queue(max_queue)
         self._stats_lock = threading.Lock()
         self.stats = WorkerStats()
-        self._thread = threading.Thread(target=self._run, name="analysis-worker", daemon=True)
-        self._thread.start()
+        self._thread = background_thread(self._run, "analysis-worker", nice)  # nice: engine.threads
 
     def submit(self, job: AnalysisJob) -> bool:
         """Queue a job without blocking; False when the worker is saturated."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.detectors import FaceDetector, detect_scaled
+from engine.threads import background_thread
 from engine.types import Face
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,13 @@ class ScanJob:
 
 class ScanWorker:
     """One thread that scans the frames streams hand over, in turn, with its own detector (OpenCV's detectors must
-    not be shared between threads)."""
+    not be shared between threads); `nice` lowers its priority below the streams' own threads (engine.threads)."""
 
-    def __init__(self, detector: FaceDetector, max_queue: int = 64) -> None:
+    def __init__(self, detector: FaceDetector, max_queue: int = 64, nice: int = 0) -> None:
         self.detector = detector
         self.scans = self.errors = self.dropped = 0  # written on the worker's thread (dropped: by submitters)
         self._queue: queue.Queue[ScanJob | None] = queue.Queue(max_queue)
-        self._thread = threading.Thread(target=self._run, name="scan-worker", daemon=True)
-        self._thread.start()
+        self._thread = background_thread(self._run, "scan-worker", nice)  # nice: engine.threads
 
     def submit(self, job: ScanJob) -> bool:
         """Queue a scan without blocking; False when the worker is saturated (the stream tries again later)."""

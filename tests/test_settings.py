@@ -27,7 +27,7 @@ def test_values_are_read_and_typed() -> None:
     {"ENGAGE_ICE_SERVERS": "{}"}, {"ENGAGE_ANALYSIS_INTERVAL": "0"}, {"ENGAGE_FOLLOW_INTERVAL": "-1"},
     {"ENGAGE_SWITCH_INTERVAL_MS": "-0.1"}, {"ENGAGE_RETURN_VIDEO_KBPS": "-1"},
     {"ENGAGE_FRAME_THREADS": "-1"},
-    {"ENGAGE_DECODER_THREADS": "-1"},
+    {"ENGAGE_DECODER_THREADS": "-1"}, {"ENGAGE_BACKGROUND_NICE": "-1"}, {"ENGAGE_BACKGROUND_NICE": "20"},
     {"ENGAGE_LOG_LEVEL": "chatty"},
 ])
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
