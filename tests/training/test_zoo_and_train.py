@@ -95,7 +95,12 @@ def test_a_resumed_run_draws_new_batches_instead_of_replaying_its_first_epochs(
     assert not np.array_equal(first_batch_targets(cfg.seed), first_batch_targets(cfg.seed + 1))
     seeds: list[int] = []
     real_seed = keras.utils.set_random_seed
-    monkeypatch.setattr(keras.utils, "set_random_seed", lambda seed: (seeds.append(seed), real_seed(seed)))
+
+    def recording_seed(seed: int) -> None:
+        seeds.append(seed)
+        real_seed(seed)
+
+    monkeypatch.setattr(keras.utils, "set_random_seed", recording_seed)
     common = ["--arch", "mini_xception", "--data", str(fer_csv), "--name", "seeded", "--models-dir",
               str(tmp_path / "models"), "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
               "--batch-size", "16", "--warmup-epochs", "0", "--no-tflite"]
