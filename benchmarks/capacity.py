@@ -365,6 +365,16 @@ def thread_counters() -> dict[int, tuple[str, int, int]]:
     return counters
 
 
+def machine_ticks() -> tuple[int, int]:
+    """The whole machine's CPU clock ticks so far, from Linux's /proc/stat (zeros elsewhere): (busy, stolen), where
+    stolen is time the hypervisor gave this VM's virtual CPUs to someone else while they had work."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        return user + nice + system + irq + softirq, steal
+    return 0, 0
+
+
 def thread_report(before: dict[int, tuple[str, int, int]], after: dict[int, tuple[str, int, int]],
                   seconds: float) -> dict[str, dict[str, float]]:
     """Threads grouped by name without their number (recv-3 -> recv): how many, their context switches per second
@@ -399,13 +409,15 @@ class Trial:
     p95_content_age_ms: float = 0.0  # the worst stream's age of the picture under the overlay when sent (webrtc only)
     min_sent_fps: float = 0.0  # frames sent back per second, the worst stream's
     threads: dict[str, dict[str, float]] = field(default_factory=dict)  # thread_report over the measured window
+    other_cores: float = 0.0  # cores the rest of the machine kept busy meanwhile (other processes, the kernel's work)
+    steal_cores: float = 0.0  # cores the hypervisor took away from this VM meanwhile (a slower machine for the run)
 
     def row(self) -> str:
         return (f"{self.streams:>8}{'yes' if self.passed else 'no':>7}{self.p95_callback_ms:>10.1f}"
                 f"{self.p95_latency_ms:>10.1f}{self.p95_content_age_ms:>10.1f}{self.p95_loop_lag_ms:>10.1f}"
                 f"{self.min_analyses_per_s:>11.2f}{self.min_received_fps:>10.1f}{self.min_output_fps:>10.1f}"
                 f"{self.min_sent_fps:>10.1f}"
-                f"{self.cpu_cores:>8.2f}{self.cpu_share:>8.0%}")
+                f"{self.cpu_cores:>8.2f}{self.cpu_share:>8.0%}{self.other_cores:>8.2f}{self.steal_cores:>8.2f}")
 
 
 def in_window(values: list[float], start: float, end: float) -> list[float]:
@@ -483,9 +495,9 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
             stream.phase = stream.index / n
             stream.start(t0)
         time.sleep(max(t0 + warmup - time.monotonic(), 0))
-        cpu0, wall0, threads0 = time.process_time(), time.monotonic(), thread_counters()
+        cpu0, wall0, threads0, machine0 = time.process_time(), time.monotonic(), thread_counters(), machine_ticks()
         time.sleep(seconds)
-        cpu1, wall1, threads1 = time.process_time(), time.monotonic(), thread_counters()
+        cpu1, wall1, threads1, machine1 = time.process_time(), time.monotonic(), thread_counters(), machine_ticks()
         stop.set()
         for stream in streams:
             stream.join()
@@ -500,11 +512,13 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
         engine.dispose()
     verdict = judge([s.log for s in streams], wall0, wall1, settings.video_fps, settings.analysis_interval, p95_limit)
     cores = (cpu1 - cpu0) / (wall1 - wall0)
+    ticks = (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100) * (wall1 - wall0)
+    busy, stolen = ((after - before) / ticks for before, after in zip(machine0, machine1))
     trial = Trial(n, bool(verdict["passed"]), round(verdict["p95_callback_ms"], 1), round(verdict["min_analyses_per_s"], 3),
                   round(verdict["min_received_fps"], 2), round(verdict["min_output_fps"], 2), round(cores, 2),
                   round(cores / (os.cpu_count() or 1), 3), sum(s.log.errors for s in streams), round(verdict["p95_latency_ms"], 1),
                   round(loop_lag, 1), round(verdict["p95_content_age_ms"], 1), round(verdict["min_sent_fps"], 2),
-                  thread_report(threads0, threads1, wall1 - wall0))
+                  thread_report(threads0, threads1, wall1 - wall0), round(max(busy - cores, 0.0), 2), round(stolen, 2))
     log.warning("%d streams: %s", n, trial)
     return trial
 
@@ -589,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
               "cpus": os.cpu_count()}
     lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'delay p95':>10}{'age p95':>10}{'loop lag':>10}{'analyses/s':>11}"
              f"{'in fps':>10}{'out fps':>10}{'sent fps':>10}"
-             f"{'cores':>8}{'cpu':>8}"]
+             f"{'cores':>8}{'cpu':>8}{'other':>8}{'steal':>8}"]
     lines += [t.row() for t in trials]
     if args.threads_report:
         for t in trials:
@@ -598,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
                       for name, g in t.threads.items()]
     lines.append(f"max_streams {best}  ({', '.join(f'{k} {v}' for k, v in config.items())}; worst stream per run; "
                  f"pass: callback and decoded-to-encoded p95 <= {args.p95_ms:g} ms, >= 1 analysis per "
-                 f"{settings.analysis_interval:g} s, frames received and sent back at the rate)")
+                 f"{settings.analysis_interval:g} s, frames received and sent back at the rate; other: cores the rest of the "
+                 f"machine used meanwhile, steal: cores the hypervisor took from this VM)")
     chosen = next((t for t in trials if t.streams == best), None)
     result: dict[str, object] = {
         "max_streams": best, "cpu_cores_at_max": chosen.cpu_cores if chosen else None,

@@ -1,4 +1,5 @@
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,7 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
     assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from arrival to sending back
     threads = run["threads"]  # the measured window's threads by name
     assert threads["analysis-worker"]["threads"] == 1 and sum(g["cores"] for g in threads.values()) > 0
+    assert run["other_cores"] >= 0 and run["steal_cores"] >= 0  # the rest of the machine, measured beside the run
     if media == "webrtc":  # the app's defaults: decoding and callbacks on shared threads, none per stream
         assert threads["decoder-pool"]["cores"] > 0 and threads["frame-pool"]["cores"] > 0
         assert "video-decoder" not in threads and "async_media_processor" not in threads
@@ -122,3 +124,17 @@ def test_the_event_loop_probe_records_how_late_its_timer_runs() -> None:
     worst = max(lag for _, lag in loop.lag_ms)
     assert worst >= 30
     assert 0 < loop.p95_lag_ms(began, time.monotonic()) <= worst and loop.p95_lag_ms(0.0, 0.0) == 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat is Linux's")
+def test_machine_ticks_count_the_whole_machines_busy_time() -> None:
+    import time
+
+    from benchmarks.capacity import machine_ticks
+
+    busy0, steal0 = machine_ticks()
+    end = time.process_time() + 0.3
+    while time.process_time() < end:  # 0.3 s of CPU: 30 ticks at Linux's usual 100 per second
+        pass
+    busy1, steal1 = machine_ticks()
+    assert busy1 - busy0 >= 20 and steal1 >= steal0 >= 0
