@@ -1,6 +1,7 @@
 """Face detectors: recall on real faces (FER2013 PublicTest faces and the astronaut) and ms per frame.
 
 python -m benchmarks.detectors [--data ../shared/data/fer2013.csv.gz] [--faces 500] [--json]
+python -m benchmarks.detectors --follow [--faces 300] [--json]   # the streams' region checks (detect_near)
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from benchmarks.common import DEFAULT_DATA, astronaut, emit, frame_of, time_ms
-from engine.detectors import HaarDetector, make_detector
+from engine.detectors import HaarDetector, detect_near, detect_scaled, make_detector
 from engine.preprocess import to_gray
 from engine.types import Box, Face
 
@@ -23,11 +24,11 @@ ASTRONAUT_FACE = Box(177, 66, 95, 95)
 TILE = 144  # a 48x48 FER face shown at 3x, about the size of a face in a 640x480 webcam frame
 
 
-def fer_scene(face: np.ndarray, tile: int = TILE) -> tuple[np.ndarray, Box]:
-    """A 320x240 frame with one FER2013 face upscaled in the middle, and the face's box."""
+def fer_scene(face: np.ndarray, tile: int = TILE, shift: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, Box]:
+    """A 320x240 frame with one FER2013 face upscaled in the middle (moved by `shift`), and the face's box."""
     frame = np.full((240, 320, 3), 110, np.uint8)
     patch = cv2.cvtColor(cv2.resize(face, (tile, tile), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2BGR)
-    x0, y0 = (320 - tile) // 2, (240 - tile) // 2
+    x0, y0 = (320 - tile) // 2 + shift[0], (240 - tile) // 2 + shift[1]
     frame[y0 : y0 + tile, x0 : x0 + tile] = patch
     # FER crops are loose: the face itself fills roughly the middle 80 % of the tile
     inner = int(tile * 0.8)
@@ -60,6 +61,77 @@ def haar_sweep(faces: np.ndarray, min_iou: float, tile: int) -> str:
     return "\n".join(lines)
 
 
+FOLLOW_TILES = (64, 96, 144, 200)  # a face far from the camera to one close to it, in a 320x240 frame
+# (face_px, neighbours): the default first, then other sizes at the default neighbours, then other neighbours
+FOLLOW_VARIANTS = ((28, 2), (24, 2), (36, 2), (48, 2), (28, 1), (28, 3), (28, 4))
+NON_FACE_IMAGES = ("brick", "coffee", "chelsea", "grass", "gravel", "rocket", "page", "text", "clock_motion", "coins",
+                   "horse", "motorcycle_left", "hubble_deep_field", "retina", "cell")
+
+
+def follow_cases(faces: np.ndarray, tile: int, seed: int = 0) -> list[tuple[Box, np.ndarray, Box]]:
+    """(the box a full scan found, the next frame with the face moved, the box moved with it) for every face the
+    stream's full scan finds; the face moves up to 10 % of its size, about a student's movement in a quarter second."""
+    rng, detector, cases = np.random.default_rng(seed), HaarDetector(), []
+    for face in faces:
+        frame, placed = fer_scene(face, tile)
+        found = [f.box for f in detect_scaled(detector, frame, 240) if f.box.iou(placed) >= 0.3]
+        if not found:
+            continue
+        box = max(found, key=lambda b: b.area)
+        dx, dy = (int(v) for v in rng.integers(-tile // 10, tile // 10 + 1, 2))
+        moved, _ = fer_scene(face, tile, (dx, dy))
+        cases.append((box, moved, Box(box.x + dx, box.y + dy, box.w, box.h)))
+    return cases
+
+
+def non_faces(seed: int = 0) -> list[np.ndarray]:
+    """Gray patches with no face: scikit-image's 100 LFW non-faces and 20 random crops of each of its other photos."""
+    import skimage
+
+    folder, rng = Path(skimage.__file__).parent / "data", np.random.default_rng(seed)
+    patches = [(p * 255).astype(np.uint8) for p in np.load(folder / "lfw_subset.npy")[100:]]
+    for name in NON_FACE_IMAGES:
+        image = cv2.imread(str(next(folder.glob(f"{name}.*"))), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise RuntimeError(f"scikit-image's {name} image is missing")
+        for _ in range(20):
+            side = int(rng.integers(40, min(image.shape[:2]) // 2))
+            y, x = int(rng.integers(0, image.shape[0] - side)), int(rng.integers(0, image.shape[1] - side))
+            patches.append(image[y : y + side, x : x + side])
+    return patches
+
+
+def follow_table(faces: np.ndarray, tiles: tuple[int, ...], variants: tuple[tuple[int, int], ...]) -> tuple[dict[str, object], str]:
+    """Per face size and (face_px, neighbours): recall of detect_near on moved faces (IoU >= 0.5 with the moved
+    box), ms per region check, and false follows (anything found where a face was and a non-face now is)."""
+    import time
+
+    negatives, rows = non_faces(), {}
+    for tile in tiles:
+        cases = follow_cases(faces, tile)
+        empty = [fer_scene(patch, tile) for patch in negatives]  # a student gone, something else in the region
+        for px, neighbours in variants:
+            detector = HaarDetector(near_neighbors=neighbours)
+            hits, seconds = 0, 0.0
+            for box, frame, moved in tqdm(cases, desc=f"{tile}px, face_px {px}, {neighbours}", unit="face", file=sys.stderr):
+                start = time.perf_counter()
+                found = detect_near(detector, frame, box, face_px=px)
+                seconds += time.perf_counter() - start
+                hits += any(f.box.iou(moved) >= 0.5 for f in found)
+            false = sum(bool(detect_near(detector, frame, box, face_px=px)) for frame, box in empty)
+            rows[f"{tile}/{px}/{neighbours}"] = {
+                "tile": tile, "face_px": px, "neighbors": neighbours, "cases": len(cases),
+                "recall": round(hits / max(len(cases), 1), 4), "ms": round(seconds * 1000 / max(len(cases), 1), 3),
+                "false_follows": false, "non_faces": len(empty)}
+    lines = [f"{'face in frame':>14}{'face_px':>9}{'neighbours':>11}{'followed':>10}{'recall':>9}{'ms':>8}{'false':>8}"]
+    lines += [f"{r['tile']:>12}px{r['face_px']:>9}{r['neighbors']:>11}{r['cases']:>10}{r['recall']:>9.3f}{r['ms']:>8.3f}"
+              f"{r['false_follows']:>8}" for r in rows.values()]
+    lines.append(f"({len(faces)} FER2013 PublicTest faces in a 320x240 frame; followed: those the full scan found; the face "
+                 f"moves up to 10 % of its size; hit = IoU >= 0.5 with the moved box; false: of {len(negatives)} non-faces "
+                 "in the region, those where something was found)")
+    return {"faces": len(faces), "non_faces": len(negatives), "follow": rows}, "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.detectors", description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -68,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--detectors", default="haar,mtcnn")
     p.add_argument("--haar-sweep", type=int, metavar="TILE", help="only compare Haar variants on faces of TILE px")
+    p.add_argument("--follow", action="store_true", help="only the region checks that follow known faces, by face_px")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -76,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     faces = load_fer2013(args.data, Path("data/cache"))["PublicTest"].images[: args.faces]
     if args.haar_sweep:
         print(haar_sweep(faces, args.min_iou, args.haar_sweep))
+        return 0
+    if args.follow:
+        cv2.setNumThreads(1)  # as the app runs OpenCV
+        emit(*follow_table(faces, FOLLOW_TILES, FOLLOW_VARIANTS), args.json)
         return 0
     image = astronaut()
     frames = {f"{w}x{h}": frame_of(image, w, h) for w, h in ((640, 480), (320, 240))}

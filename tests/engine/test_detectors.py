@@ -47,3 +47,11 @@ def test_a_narrow_size_range_skips_faces_of_other_sizes(astronaut_bgr: np.ndarra
 def test_duplicates_from_overlapping_regions_are_merged() -> None:
     a, b, c = Face(Box(10, 10, 50, 50), 0.9), Face(Box(12, 11, 50, 50), 0.8), Face(Box(200, 10, 50, 50), 0.7)
     assert suppress_duplicates([b, a, c]) == [a, c]
+
+
+def test_region_checks_ask_for_near_neighbors_and_full_scans_for_min_neighbors(astronaut_bgr: np.ndarray) -> None:
+    strict_near, strict_scan = HaarDetector(near_neighbors=50), HaarDetector(min_neighbors=50)
+    assert detect_near(strict_near, astronaut_bgr, ASTRONAUT_FACE) == []
+    assert best_iou(strict_near.detect(astronaut_bgr), ASTRONAUT_FACE) > 0.6  # a full scan still uses min_neighbors
+    assert strict_scan.detect(astronaut_bgr) == []
+    assert best_iou(detect_near(strict_scan, astronaut_bgr, ASTRONAUT_FACE), ASTRONAUT_FACE) > 0.6
