@@ -351,6 +351,9 @@ class EventLoopThread:
         self._thread.join(timeout=10)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's CPU times are in these per second
+
+
 def thread_counters() -> dict[int, tuple[str, int, int]]:
     """Per thread of this process: (its Python name, context switches so far, CPU clock ticks so far), from Linux's
     /proc (empty elsewhere). Threads Python did not start (libraries' own) are named "(native)"."""
@@ -379,7 +382,6 @@ def thread_report(before: dict[int, tuple[str, int, int]], after: dict[int, tupl
                   seconds: float) -> dict[str, dict[str, float]]:
     """Threads grouped by name without their number (recv-3 -> recv): how many, their context switches per second
     and the cores they used over the window, busiest first."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     groups: dict[str, list[float]] = {}
     for tid, (name, switches, cpu) in after.items():
         if tid not in before:
@@ -388,7 +390,7 @@ def thread_report(before: dict[int, tuple[str, int, int]], after: dict[int, tupl
         row = groups.setdefault(group, [0, 0.0, 0.0])
         row[0] += 1
         row[1] += (switches - before[tid][1]) / seconds
-        row[2] += (cpu - before[tid][2]) / ticks / seconds
+        row[2] += (cpu - before[tid][2]) / CLOCK_TICKS / seconds
     ordered = sorted(groups.items(), key=lambda item: -item[1][2])
     return {g: {"threads": int(n), "switches_per_s": round(sw), "cores": round(c, 3)} for g, (n, sw, c) in ordered}
 
@@ -512,8 +514,7 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
         engine.dispose()
     verdict = judge([s.log for s in streams], wall0, wall1, settings.video_fps, settings.analysis_interval, p95_limit)
     cores = (cpu1 - cpu0) / (wall1 - wall0)
-    ticks = (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100) * (wall1 - wall0)
-    busy, stolen = ((after - before) / ticks for before, after in zip(machine0, machine1))
+    busy, stolen = ((after - before) / CLOCK_TICKS / (wall1 - wall0) for before, after in zip(machine0, machine1))
     trial = Trial(n, bool(verdict["passed"]), round(verdict["p95_callback_ms"], 1), round(verdict["min_analyses_per_s"], 3),
                   round(verdict["min_received_fps"], 2), round(verdict["min_output_fps"], 2), round(cores, 2),
                   round(cores / (os.cpu_count() or 1), 3), sum(s.log.errors for s in streams), round(verdict["p95_latency_ms"], 1),
