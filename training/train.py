@@ -19,6 +19,7 @@ from engine.card import ModelCard, write_card
 from engine.preprocess import preprocess_faces
 from engine.types import EMOTIONS
 from training.data import DatasetError, Split, load_dataset
+from training.distill import load_teacher, mix_teacher
 
 log = logging.getLogger("training.train")
 # In a trial here a 0.2 M-parameter mini-Xception ran slower as dynamic-range-quantised TFLite than as float
@@ -44,6 +45,8 @@ class TrainConfig:
     ferplus: str | None = None
     ferplus_weight: float = 0.0  # share of the FER+ vote distribution mixed into each target
     class_weight_power: float = 0.5  # 0: none, 1: inverse frequency; 0.5 lifts Disgust without wrecking accuracy
+    teacher: str | None = None  # a model folder whose probabilities are mixed into the targets (distillation)
+    teacher_weight: float = 0.0  # share of the teacher's probabilities in each target
     weights: str = "none"
     head_epochs: int = 5  # transfer only: epochs with the backbone frozen
     patience: int = 15
@@ -86,10 +89,12 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     for name, kind in (("epochs", int), ("batch-size", int), ("lr", float), ("warmup-epochs", int),
                        ("weight-decay", float), ("label-smoothing", float), ("ferplus-weight", float),
                        ("class-weight-power", float), ("head-epochs", int), ("patience", int), ("seed", int),
-                       ("max-train-samples", int)):
+                       ("max-train-samples", int), ("teacher-weight", float)):
         p.add_argument(f"--{name}", type=kind)
     p.add_argument("--optimizer", choices=("sgd", "adam"))
     p.add_argument("--ferplus", help="fer2013new.csv, to mix FER+ vote distributions into the targets")
+    p.add_argument("--teacher", help="a model folder (with model.keras) whose probabilities on each augmented face are "
+                                     "mixed into the targets, --teacher-weight of them (knowledge distillation)")
     p.add_argument("--weights", default="none", help="imagenet | none | PATH (transfer architectures only)")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow CPU threads (0: all cores)")
     p.add_argument("--default", action="store_true", help="mark the written card as the default model")
@@ -107,7 +112,10 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         p.error(f"unknown architecture {args.arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     overrides = {k: v for k, v in vars(args).items() if v is not None and k in TrainConfig.__dataclass_fields__}
     overrides.update(name=args.name or args.arch, input_size=args.input_size or ARCHITECTURES[args.arch].default_input)
-    return TrainConfig(**overrides), args
+    cfg = TrainConfig(**overrides)
+    if (cfg.teacher is None) != (cfg.teacher_weight <= 0) or not 0 <= cfg.teacher_weight <= 1:
+        p.error("--teacher and --teacher-weight (in (0, 1]) go together")
+    return cfg, args
 
 
 def build_datasets(splits: dict[str, Split], cfg: TrainConfig):  # type: ignore[no-untyped-def]
@@ -129,12 +137,17 @@ def build_datasets(splits: dict[str, Split], cfg: TrainConfig):  # type: ignore[
         keras.layers.RandomBrightness(0.2, value_range=(0.0, 1.0)),
         keras.layers.RandomContrast(0.2),
     ], name="augment")
+    mix = mix_teacher(load_teacher(Path(cfg.teacher)), cfg.teacher_weight) if cfg.teacher else None
+
+    def augmented(x, y, w):  # type: ignore[no-untyped-def]
+        x = tf.clip_by_value(augment(x, training=True), 0.0, 1.0)
+        return x, (mix(x, y) if mix else y), w
+
     train_ds = (
         tf.data.Dataset.from_tensor_slices((x_train, make_targets(train, cfg), weights))
         .shuffle(len(x_train), seed=cfg.seed, reshuffle_each_iteration=True)
         .batch(cfg.batch_size, drop_remainder=len(x_train) >= cfg.batch_size)
-        .map(lambda x, y, w: (tf.clip_by_value(augment(x, training=True), 0.0, 1.0), y, w),
-             num_parallel_calls=tf.data.AUTOTUNE)
+        .map(augmented, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     val = splits["PublicTest"]
@@ -308,7 +321,8 @@ def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: R
                   "pretrained": cfg.weights if cfg.weights != "none" else "none (trained from scratch)",
                   "tflite": "dynamic-range quantised" if quantized else "float32"},
         data={"source": Path(cfg.data).name, "train_split": "Training", "selection_split": "PublicTest",
-              "ferplus": Path(cfg.ferplus).name if cfg.ferplus else None},
+              "ferplus": Path(cfg.ferplus).name if cfg.ferplus else None,
+              "teacher": Path(cfg.teacher).name if cfg.teacher else None},
         metrics={"PublicTest": {"accuracy": state.get("best_val_accuracy")}},
         description=f"{cfg.arch} trained on FER2013 by training.train",
     )
