@@ -31,6 +31,11 @@ repeats frames would otherwise pass).
 the gap is bisected. CPU use is the process's CPU time over the measured window, in cores and as a share of the
 machine.
 
+--processes K runs each N as K copies of this benchmark side by side, N split between them (several app instances
+on one machine, each with its own GIL, as *Deployment beyond one server* in the README describes): a run passes when
+every stream of every copy passes; cores are the copies' sum. The copies start together and each measures its own
+window after its own warm-up, so the windows overlap by all but the difference in their start-up times.
+
 Reported, not judged: "age p95", how old the picture under the overlay is when it is encoded (from the arrival of
 the frame the callback worked on). streamlit-webrtc's async track answers each frame with the newest finished
 result, relabelled, so the picture is one frame interval older than the path's delay when the callback keeps up.
@@ -40,10 +45,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import queue
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -556,6 +563,54 @@ def search(try_n, step: int, limit: int) -> tuple[int, list[Trial]]:  # type: ig
     return best, trials
 
 
+def split_streams(n: int, processes: int) -> list[int]:
+    """N streams spread over `processes` copies as evenly as possible (the first copies take the remainder); a copy
+    with no stream is left out."""
+    base, extra = divmod(n, processes)
+    return [count for count in (base + (i < extra) for i in range(processes)) if count > 0]
+
+
+def combine(trials: list[Trial]) -> Trial:
+    """One run of several copies side by side: the worst stream of any copy, the cores of all, their threads summed.
+    `other` is what the machine kept busy beyond all the copies (each copy counts its siblings as other)."""
+    cores = sum(t.cpu_cores for t in trials)
+    busy = sum(t.other_cores + t.cpu_cores for t in trials) / len(trials)  # each copy's view of the whole machine
+    threads: dict[str, dict[str, float]] = {}
+    for t in trials:
+        for name, group in t.threads.items():
+            total = threads.setdefault(name, {"threads": 0, "switches_per_s": 0, "cores": 0.0})
+            for key, value in group.items():
+                total[key] = round(total.get(key, 0) + value, 3)
+    return Trial(
+        streams=sum(t.streams for t in trials), passed=all(t.passed for t in trials),
+        p95_callback_ms=max(t.p95_callback_ms for t in trials),
+        min_analyses_per_s=min(t.min_analyses_per_s for t in trials),
+        min_received_fps=min(t.min_received_fps for t in trials), min_output_fps=min(t.min_output_fps for t in trials),
+        cpu_cores=round(cores, 2), cpu_share=round(sum(t.cpu_share for t in trials), 3),
+        errors=sum(t.errors for t in trials), p95_latency_ms=max(t.p95_latency_ms for t in trials),
+        p95_loop_lag_ms=max(t.p95_loop_lag_ms for t in trials),
+        p95_content_age_ms=max(t.p95_content_age_ms for t in trials), min_sent_fps=min(t.min_sent_fps for t in trials),
+        threads=threads, other_cores=round(max(busy - cores, 0.0), 2), steal_cores=max(t.steal_cores for t in trials))
+
+
+def run_copies(n: int, processes: int, child_args: list[str]) -> Trial:
+    """N streams as copies of this benchmark run side by side, each in its own process (its own interpreter and GIL),
+    with this process's environment (so the same settings)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = []
+        for i, count in enumerate(split_streams(n, processes)):
+            out, err = Path(tmp, f"{i}.out"), Path(tmp, f"{i}.err")
+            with out.open("w") as stdout, err.open("w") as stderr:  # files, not pipes: a full pipe would stall a copy
+                command = [sys.executable, "-m", "benchmarks.capacity", "--streams", str(count), "--json", *child_args]
+                runs.append((subprocess.Popen(command, stdout=stdout, stderr=stderr), out, err))
+        trials = []
+        for proc, out, err in runs:
+            if proc.wait() != 0:
+                raise RuntimeError(f"a copy exited with {proc.returncode}: {err.read_text()[-2000:]}")
+            trials.append(Trial(**json.loads(out.read_text().strip().splitlines()[-1])["trials"][0]))
+    return combine(trials)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.capacity", description=__doc__.splitlines()[0])
     p.add_argument("--streams", type=int, default=0, help="run this many streams once instead of searching")
@@ -571,8 +626,12 @@ def main(argv: list[str] | None = None) -> int:
                         "thread, encoder in the executor); threads: the earlier two threads per stream")
     p.add_argument("--threads-report", action="store_true",
                    help="also print each run's threads by name: context switches per second and cores (Linux)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="run each N as this many copies side by side, N split between them (several app instances)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if args.processes < 1:
+        p.error("--processes takes 1 or more")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     settings = Settings.from_env()
     if not args.no_tuning:
@@ -581,6 +640,11 @@ def main(argv: list[str] | None = None) -> int:
     classifier, mesh, packets = stream_inputs(settings)
 
     def try_n(n: int) -> Trial:
+        if args.processes > 1:
+            child_args = ["--seconds", str(args.seconds), "--warmup", str(args.warmup), "--p95-ms", str(args.p95_ms),
+                          "--media", args.media, *(["--inline-analysis"] if args.inline_analysis else []),
+                          *(["--no-tuning"] if args.no_tuning else [])]
+            return run_copies(n, args.processes, child_args)
         return run_trial(n, settings, classifier, mesh, packets, args.seconds, args.warmup, args.p95_ms,
                          not args.inline_analysis, args.media)
 
@@ -601,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
               "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
               "attention": mesh is not None, "shared_worker": not args.inline_analysis, "media": args.media,
               "async_processing": settings.async_processing, "frame_threads": settings.frame_threads, "tuning": not args.no_tuning,
-              "cpus": os.cpu_count()}
+              "processes": args.processes, "cpus": os.cpu_count()}
     lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'delay p95':>10}{'age p95':>10}{'loop lag':>10}{'analyses/s':>11}"
              f"{'in fps':>10}{'out fps':>10}{'sent fps':>10}"
              f"{'cores':>8}{'cpu':>8}{'other':>8}{'steal':>8}"]

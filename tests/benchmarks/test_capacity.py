@@ -1,10 +1,11 @@
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from benchmarks.capacity import StreamLog, Trial, face_rate, judge, main, search
+from benchmarks.capacity import StreamLog, Trial, combine, face_rate, judge, main, search, split_streams
 
 
 def trial(n: int, passed: bool) -> Trial:
@@ -107,6 +108,41 @@ def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeyp
         assert run["p95_content_age_ms"] >= 90, run
     else:
         assert run["p95_content_age_ms"] == 0
+
+
+def test_streams_are_split_evenly_between_copies() -> None:
+    assert split_streams(31, 2) == [16, 15] and split_streams(30, 3) == [10, 10, 10]
+    assert split_streams(1, 2) == [1]  # no copy without a stream
+    assert sum(split_streams(37, 4)) == 37
+
+
+def test_copies_side_by_side_pass_only_together() -> None:
+    a = Trial(15, True, 20.0, 1.0, 10.0, 9.9, 0.9, 0.45, 0, p95_latency_ms=40.0, min_sent_fps=10.0,
+              threads={"frame-pool": {"threads": 2, "switches_per_s": 100, "cores": 0.3}}, other_cores=0.95, steal_cores=0.02)
+    b = Trial(16, False, 30.0, 0.9, 9.8, 9.0, 1.0, 0.5, 1, p95_latency_ms=70.0, min_sent_fps=9.5,
+              threads={"frame-pool": {"threads": 2, "switches_per_s": 150, "cores": 0.4}}, other_cores=0.85, steal_cores=0.05)
+    both = combine([a, b])
+    assert both.streams == 31 and not both.passed and both.errors == 1
+    assert both.p95_callback_ms == 30.0 and both.p95_latency_ms == 70.0  # the worst stream of either copy
+    assert both.min_analyses_per_s == 0.9 and both.min_output_fps == 9.0 and both.min_sent_fps == 9.5
+    assert both.cpu_cores == 1.9 and both.cpu_share == 0.95
+    assert both.threads["frame-pool"] == {"threads": 4, "switches_per_s": 250, "cores": 0.7}
+    assert both.other_cores == 0.0  # each copy's "other" was its sibling: nothing else was busy
+    assert both.steal_cores == 0.05
+    assert combine([a, replace(b, passed=True)]).passed
+
+
+@pytest.mark.usefixtures("restore_process_tuning")
+def test_copies_run_as_separate_processes(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ENGAGE_MODELS_DIR", str(tiny_models_dir))  # the copies take this process's environment
+    assert main(["--streams", "3", "--processes", "2", "--seconds", "3", "--warmup", "1.5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (run,) = result["trials"]
+    assert result["config"]["processes"] == 2 and run["streams"] == 3 and run["errors"] == 0
+    assert run["min_sent_fps"] > 5 and run["min_analyses_per_s"] > 0  # both copies streamed and analysed
+    assert run["threads"]["analysis-worker"]["threads"] == 2  # one shared worker in each copy
+    assert run["cpu_cores"] > 0
 
 
 def test_the_event_loop_probe_records_how_late_its_timer_runs() -> None:
