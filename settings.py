@@ -53,6 +53,7 @@ class Settings:
     return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
     return_video_denoise: bool = False  # aiortc's VP8 denoiser on the video sent back (~0.006 cores per student)
     return_newest_frames: bool = True  # a late sender skips to the newest processed frame (False: queues every one)
+    instances: int = 1  # app processes behind one port (dashboard.serve); 2 uses both cores of a 2-core server
     log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
@@ -115,6 +116,8 @@ class Settings:
         intervals = (self.detect_interval, self.follow_interval, self.rescan_interval, self.switch_interval_ms)
         if self.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(f"ENGAGE_LOG_LEVEL must be one of {LOG_LEVELS}, not {self.log_level!r}")
+        if self.instances < 1:
+            raise SettingsError("ENGAGE_INSTANCES must be >= 1 (app processes behind the one port)")
         if self.frame_threads < 0:
             raise SettingsError("ENGAGE_FRAME_THREADS must be >= 0 (0: streamlit-webrtc's own thread per stream)")
         if self.decoder_threads < 0:

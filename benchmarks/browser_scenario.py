@@ -32,9 +32,8 @@ MAIN = "section.main, [data-testid='stMain']"  # a Streamlit page's main area
 
 def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
     root = Path(plan["repo"])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "dashboard" / "app.py"), "--server.port", str(plan["port"]),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+    proc = subprocess.Popen(  # as scripts/run.sh starts it: one Streamlit process, or ENGAGE_INSTANCES behind a balancer
+        [sys.executable, "-m", "dashboard.serve", "--server.port", str(plan["port"]), "--server.address", "127.0.0.1"],
         cwd=root, env=plan["env"], stdout=open(plan["log"], "w"), stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 90
@@ -50,9 +49,19 @@ def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and all its threads, and of the processes it started (the app's
+    instances behind the balancer) while they run."""
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    tree: set[int] = {pid}
+    while grown := {child for child, (parent, _) in stats.items() if parent in tree} - tree:
+        tree |= grown
+    return sum(stats[member][1] for member in tree if member in stats)
 
 
 def loopback_counters() -> tuple[int, int]:
@@ -142,7 +151,8 @@ def main(plan_path: str) -> int:
                 browsers.append(browser)
                 page = browser.new_page(viewport={"width": 1200, "height": 1400})
                 try:
-                    joined.append({"name": student["name"], "presses": join(page, plan, student)})
+                    joined.append({"name": student["name"], "presses": join(page, plan, student),
+                                   "instance": next((c["value"] for c in page.context.cookies() if c["name"] == "engage_instance"), None)})
                 except Exception:
                     page.screenshot(path=str(shots / "failure.png"), full_page=True)
                     raise
@@ -168,7 +178,7 @@ def main(plan_path: str) -> int:
                 browser.close()
     finally:
         app.terminate()
-        app.wait(15)
+        app.wait(40)  # the balancer stops its instances first
     Path(plan["result"]).write_text(json.dumps(result))
     return 0
 

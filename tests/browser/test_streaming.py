@@ -101,3 +101,24 @@ def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: 
     # (73 %); Chromium delivers them at the app's capture size (ENGAGE_VIDEO_WIDTH, 320 by default).
     width = Settings().video_width
     assert 0.17 * width < centre["Left"] < 0.37 * width and 0.63 * width < centre["Right"] < 0.83 * width, centre
+
+
+def test_two_app_instances_behind_one_port_serve_a_student_each(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    """ENGAGE_INSTANCES=2 (dashboard.serve): each browser is pinned to an instance, a new one to the less busy, and
+    the teacher, pinned to one of them, sees the whole class (the instances share the database)."""
+    url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
+    code = new_lesson(url, "Two instances")
+    left = make_clip(tmp_path / "left.y4m", astronaut_scene(astronaut_bgr, 0, mirrored=False))
+    right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
+    result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
+                          students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
+                          shots_dir=tmp_path / "shots", env_overrides={"ENGAGE_INSTANCES": "2"})
+    instances = [student["instance"] for student in result["students"]]
+    assert sorted(instances) == ["0", "1"], f"{instances}\n{diagnosis(result, tmp_path)}"  # one student on each
+    counts = {name: len(rs) for name, rs in rows_by_student(url).items()}
+    assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
+    report_retries(result)
+    streaming = re.search(r"Streaming now\s+(\d+)", result["teacher_text"])
+    assert streaming and int(streaming.group(1)) == 2, result["teacher_text"][:500]
+    app_log = (tmp_path / "app.log").read_text(errors="replace")
+    assert "2 instances ready behind http://127.0.0.1" in app_log

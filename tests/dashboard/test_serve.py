@@ -1,0 +1,109 @@
+"""dashboard.serve: the options it keeps, the cookie that pins a browser, and the balancer on real sockets."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dashboard.serve import Balancer, cookie_instance, is_websocket, split_options, with_cookie
+
+
+def test_the_balancer_keeps_port_address_and_tls_and_passes_the_rest_on() -> None:
+    own, rest = split_options(["--server.port", "9000", "--server.address=0.0.0.0", "--theme.base", "dark",
+                               "--server.sslCertFile", "c.pem", "--server.sslKeyFile=k.pem"])
+    assert own == {"--server.port": "9000", "--server.address": "0.0.0.0", "--server.sslCertFile": "c.pem",
+                   "--server.sslKeyFile": "k.pem"}
+    assert rest == ["--theme.base", "dark"]
+    assert split_options([])[0]["--server.port"] == "8501"  # Streamlit's own default
+    with pytest.raises(SystemExit, match="needs a value"):
+        split_options(["--server.port"])
+
+
+def test_the_cookie_names_an_instance_only_if_it_exists() -> None:
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; engage_instance=1; b=2\r\n\r\n"
+    assert cookie_instance(head, 2) == 1
+    assert cookie_instance(head, 1) is None  # from a layout with more instances
+    assert cookie_instance(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 2) is None
+    assert cookie_instance(b"GET / HTTP/1.1\r\ncookie: engage_instance=x\r\n\r\n", 2) is None
+
+
+def test_the_first_response_gets_the_cookie_before_its_blank_line() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+    out = with_cookie(head, 1)
+    assert out.startswith(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: engage_instance=1; Path=/")
+    assert out.endswith(b"\r\n\r\n") and out.count(b"\r\n\r\n") == 1
+
+
+def test_a_websocket_upgrade_is_told_from_a_plain_request() -> None:
+    assert is_websocket(b"GET /_stcore/stream HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    assert not is_websocket(b"GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n")
+
+
+async def backend(name: bytes) -> tuple[asyncio.Server, int]:
+    """A stand-in instance: answers each request head with its name; an upgrade stays open and echoes."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                if b"Upgrade: websocket" in head:
+                    writer.write(b"HTTP/1.1 101 Switching Protocols\r\n\r\n")
+                    while data := await reader.read(100):
+                        writer.write(name + b":" + data)
+                    break
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(name), name))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def request(port: int, head: bytes) -> tuple[bytes, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head)
+    response_head = await reader.readuntil(b"\r\n\r\n")
+    length = int(response_head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    body = await reader.readexactly(length)
+    writer.close()
+    return response_head, body
+
+
+def test_browsers_are_pinned_and_new_ones_go_to_the_instance_with_fewer_sessions() -> None:
+    async def scenario() -> None:
+        (a, port_a), (b, port_b) = await backend(b"A"), await backend(b"B")
+        balancer = Balancer([port_a, port_b])
+        front = await asyncio.start_server(balancer.handle, "127.0.0.1", 0)
+        port = front.sockets[0].getsockname()[1]
+
+        head, body = await request(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # a new browser: both idle, the first
+        assert body == b"A" and b"Set-Cookie: engage_instance=0" in head
+        head, body = await request(port, b"GET /x HTTP/1.1\r\nCookie: engage_instance=1\r\n\r\n")  # pinned to B
+        assert body == b"B" and b"Set-Cookie" not in head
+
+        # a session (websocket) opens on A: the next new browser goes to B; bytes pass both ways unchanged
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /_stcore/stream HTTP/1.1\r\nCookie: engage_instance=0\r\nUpgrade: websocket\r\n\r\n")
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        writer.write(b"ping")
+        assert await reader.readexactly(6) == b"A:ping"
+        assert balancer.sessions == [1, 0]
+        head, body = await request(port, b"GET / HTTP/1.1\r\n\r\n")
+        assert body == b"B" and b"Set-Cookie: engage_instance=1" in head
+        writer.close()
+        for _ in range(100):  # the closed session is counted off
+            if balancer.sessions == [0, 0]:
+                break
+            await asyncio.sleep(0.01)
+        assert balancer.sessions == [0, 0]
+
+        a.close()  # an instance that refuses connections: a clear 502, not a hang
+        await a.wait_closed()
+        head, _ = await request(port, b"GET / HTTP/1.1\r\nCookie: engage_instance=0\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 502")
+        front.close()
+        b.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
