@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             p.terminate()
         for p in procs:
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
 
