@@ -68,7 +68,9 @@ def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, stud
                  env_overrides: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
     """Run benchmarks/browser_scenario.py in a new network namespace; the lesson must be owned by STAFF's account.
 
-    With `measure_seconds`, the app process's CPU use is sampled idle and then while every student streams."""
+    The app starts as scripts/run.sh starts it (dashboard.serve: ENGAGE_INSTANCES processes; one by default). With
+    `measure_seconds`, the app's CPU use (its process and those it started) is sampled idle and then while every
+    student streams."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
     env.update(ENGAGE_DATABASE_URL=db_url, ENGAGE_DATA_DIR=str(data_dir), ENGAGE_MODELS_DIR=str(REPO / "models"),
                ENGAGE_ANALYSIS_INTERVAL="0.5", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
