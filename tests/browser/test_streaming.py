@@ -55,6 +55,20 @@ def report_retries(result: dict) -> None:  # type: ignore[type-arg]
                           stacklevel=2)
 
 
+def two_students(tmp_path: Path, astronaut_bgr: np.ndarray, title: str,
+                 env: dict[str, str] | None = None) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """Left (the astronaut at the frame's left) and Right (mirrored, at its right) stream to one lesson at once;
+    returns the database URL and the scenario's result."""
+    url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
+    code = new_lesson(url, title)
+    left = make_clip(tmp_path / "left.y4m", astronaut_scene(astronaut_bgr, 0, mirrored=False))
+    right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
+    result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
+                          students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
+                          shots_dir=tmp_path / "shots", env_overrides=env)
+    return url, result
+
+
 def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
     url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
     code = new_lesson(url, "Browser lesson")
@@ -85,13 +99,7 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
 
 def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
                                                                        astronaut_bgr: np.ndarray) -> None:
-    url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
-    code = new_lesson(url, "Two students")
-    left = make_clip(tmp_path / "left.y4m", astronaut_scene(astronaut_bgr, 0, mirrored=False))
-    right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
-    result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
-                          students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
-                          shots_dir=tmp_path / "shots")
+    url, result = two_students(tmp_path, astronaut_bgr, "Two students")
     rows = rows_by_student(url)
     counts = {name: len(rs) for name, rs in rows.items()}
     assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
@@ -106,13 +114,7 @@ def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: 
 def test_two_app_instances_behind_one_port_serve_a_student_each(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
     """ENGAGE_INSTANCES=2 (dashboard.serve): each browser is pinned to an instance, a new one to the less busy, and
     the teacher, pinned to one of them, sees the whole class (the instances share the database)."""
-    url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
-    code = new_lesson(url, "Two instances")
-    left = make_clip(tmp_path / "left.y4m", astronaut_scene(astronaut_bgr, 0, mirrored=False))
-    right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
-    result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
-                          students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
-                          shots_dir=tmp_path / "shots", env_overrides={"ENGAGE_INSTANCES": "2"})
+    url, result = two_students(tmp_path, astronaut_bgr, "Two instances", {"ENGAGE_INSTANCES": "2"})
     instances = [student["instance"] for student in result["students"]]
     assert sorted(instances) == ["0", "1"], f"{instances}\n{diagnosis(result, tmp_path)}"  # one student on each
     counts = {name: len(rs) for name, rs in rows_by_student(url).items()}
