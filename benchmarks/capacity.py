@@ -604,10 +604,16 @@ def run_copies(n: int, processes: int, child_args: list[str]) -> Trial:
                 command = [sys.executable, "-m", "benchmarks.capacity", "--streams", str(count), "--json", *child_args]
                 runs.append((subprocess.Popen(command, stdout=stdout, stderr=stderr), out, err))
         trials = []
-        for proc, out, err in runs:
-            if proc.wait() != 0:
-                raise RuntimeError(f"a copy exited with {proc.returncode}: {err.read_text()[-2000:]}")
-            trials.append(Trial(**json.loads(out.read_text().strip().splitlines()[-1])["trials"][0]))
+        try:
+            for proc, out, err in runs:
+                if proc.wait() != 0:
+                    raise RuntimeError(f"a copy exited with {proc.returncode}: {err.read_text()[-2000:]}")
+                trials.append(Trial(**json.loads(out.read_text().strip().splitlines()[-1])["trials"][0]))
+        finally:
+            for proc, _, _ in runs:  # after a failed copy, the others are not left running
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     return combine(trials)
 
 

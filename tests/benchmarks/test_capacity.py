@@ -132,6 +132,13 @@ def test_copies_side_by_side_pass_only_together() -> None:
     assert combine([a, replace(b, passed=True)]).passed
 
 
+def test_a_copy_that_fails_fails_the_run_with_its_error() -> None:
+    from benchmarks.capacity import run_copies
+
+    with pytest.raises(RuntimeError, match="a copy exited with 2:.*invalid choice: 'bogus'"):
+        run_copies(2, 2, ["--media", "bogus"])
+
+
 @pytest.mark.usefixtures("restore_process_tuning")
 def test_copies_run_as_separate_processes(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
