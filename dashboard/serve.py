@@ -88,7 +88,7 @@ class Balancer:
 
     ports: list[int]
     host: str = "127.0.0.1"
-    sessions: list[int] = field(default_factory=list)  # open websockets (Streamlit sessions) per instance
+    sessions: list[int] = field(init=False)  # open websockets (Streamlit sessions) per instance
 
     def __post_init__(self) -> None:
         self.sessions = [0] * len(self.ports)
@@ -103,7 +103,7 @@ class Balancer:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
             writer.close()
             return
         instance, new = self.choose(head)
@@ -135,7 +135,7 @@ async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cooki
             await writer.drain()
         if writer.can_write_eof():
             writer.write_eof()
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):  # resets included
         writer.close()
 
 
