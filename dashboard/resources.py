@@ -11,9 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.streaming import tune_webrtc
-from db.accounts import ensure_admin
-from db.retention import purge_older_than
-from db.session import open_database
+from db.startup import prepare_database
 from db.writer import ObservationWriter
 from engine.attention import FaceMesh
 from engine.card import read_card
@@ -46,16 +44,8 @@ def get_settings() -> Settings:
 @st.cache_resource
 def get_database(url: str) -> Database:
     """One engine, session factory and observation writer per database URL and process."""
-    engine, sessions = open_database(url)
     s = get_settings()
-    if s.admin_username:
-        with sessions.begin() as session:
-            if ensure_admin(session, s.admin_username, s.admin_password):
-                log.info("created the first admin account %r from the settings", s.admin_username)
-    with sessions.begin() as session:
-        purged = purge_older_than(session, s.retention_days)
-    if purged:
-        log.info("retention: deleted %d observations older than %d days", purged, s.retention_days)
+    engine, sessions = prepare_database(url, s.admin_username, s.admin_password, s.retention_days)
     writer = ObservationWriter(sessions)
     atexit.register(writer.close)  # on shutdown, write what is still queued
     return Database(engine, sessions, writer)

@@ -11,12 +11,18 @@ uploads and the pictures a page shows all live in one process. The balancer work
 reads a connection's first request head to choose, then passes everything through unchanged (websockets included),
 adding only the cookie to the first response. The media itself goes over UDP straight to the instance's aiortc.
 All instances share the database (SQLite in WAL mode, or PostgreSQL) and one cookie secret, so any of them accepts
-the browser's XSRF cookie. HTTPS (--server.sslCertFile/--server.sslKeyFile) is served by the balancer.
-If an instance exits, the balancer stops the others and exits: a half-working server would strand students.
+the browser's XSRF cookie; the tables and the first admin are made once, before the instances start. Each client's
+connections reach its instance from a loopback address of their own (127.x.y.z, derived from the client's address),
+so what the app keys on the client's address (the join-code throttle) stays per client behind the balancer.
+HTTPS (--server.sslCertFile/--server.sslKeyFile) is served by the balancer. If an instance exits, the balancer
+stops the others and exits: a half-working server would strand students.
 """
 from __future__ import annotations
 
 import asyncio
+import errno
+import hashlib
+import ipaddress
 import logging
 import os
 import secrets
@@ -78,6 +84,20 @@ def with_cookie(head: bytes, instance: int) -> bytes:
     return head[:-2] + cookie + b"\r\n"  # before the blank line that ends the head
 
 
+def loopback_for(client: str) -> str | None:
+    """The loopback address a client's connections come from upstream: stable per client, spread over 127.0.0.0/8
+    (Linux answers on all of it), so the instance sees one address per client, not the balancer's. A client on this
+    machine keeps its own address (None for ::1 and anything unparsable: the default source)."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return None
+    if address.is_loopback:
+        return client if address.version == 4 else None
+    h = hashlib.sha256(address.packed).digest()
+    return f"127.{1 + h[0] % 254}.{h[1]}.{1 + h[2] % 254}"
+
+
 def is_websocket(head: bytes) -> bool:
     return any(line.lower().replace(b" ", b"") == b"upgrade:websocket" for line in head.split(b"\r\n")[1:])
 
@@ -89,9 +109,26 @@ class Balancer:
     ports: list[int]
     host: str = "127.0.0.1"
     sessions: list[int] = field(init=False)  # open websockets (Streamlit sessions) per instance
+    per_client_source: bool = field(init=False)  # False once binding a 127.x.y.z source failed (not Linux)
 
     def __post_init__(self) -> None:
         self.sessions = [0] * len(self.ports)
+        self.per_client_source = True
+
+    async def connect(self, instance: int, client: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the instance, from the client's own loopback address where the system allows it."""
+        source = loopback_for(client) if self.per_client_source else None
+        if source is not None:
+            try:
+                return await asyncio.open_connection(self.host, self.ports[instance], limit=MAX_HEAD,
+                                                     local_addr=(source, 0))
+            except OSError as exc:
+                if exc.errno not in (errno.EADDRNOTAVAIL, errno.EINVAL):
+                    raise
+                self.per_client_source = False
+                log.warning("cannot connect from %s (%s): the app sees every client as this machine, so the "
+                            "join-code throttle is shared by all clients", source, exc)
+        return await asyncio.open_connection(self.host, self.ports[instance], limit=MAX_HEAD)
 
     def choose(self, head: bytes) -> tuple[int, bool]:
         """The instance for this request, and whether it is a new choice (the response then sets the cookie)."""
@@ -108,7 +145,8 @@ class Balancer:
             return
         instance, new = self.choose(head)
         try:
-            up_reader, up_writer = await asyncio.open_connection(self.host, self.ports[instance], limit=MAX_HEAD)
+            peer = writer.get_extra_info("peername")
+            up_reader, up_writer = await self.connect(instance, peer[0] if peer else "")
         except OSError as exc:
             log.warning("instance %d refused a connection: %s", instance, exc)
             writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -211,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, *args])
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     own, rest = split_options(args)
+    from db.startup import prepare_database  # once here, so the instances do not race to create the same tables
+
+    engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
+                                 settings.retention_days)
+    engine.dispose()
     ports = free_ports(settings.instances)
     procs = start_instances(ports, rest)
     try:

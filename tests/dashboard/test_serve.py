@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 import pytest
 
-from dashboard.serve import Balancer, cookie_instance, is_websocket, split_options, with_cookie
+from dashboard import serve
+from dashboard.serve import Balancer, cookie_instance, is_websocket, loopback_for, split_options, with_cookie
 
 
 def test_the_balancer_keeps_port_address_and_tls_and_passes_the_rest_on() -> None:
@@ -105,5 +107,47 @@ def test_browsers_are_pinned_and_new_ones_go_to_the_instance_with_fewer_sessions
         assert head.startswith(b"HTTP/1.1 502")
         front.close()
         b.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_each_client_reaches_its_instance_from_a_loopback_address_of_its_own() -> None:
+    assert loopback_for("127.0.0.5") == "127.0.0.5" and loopback_for("::1") is None  # a local client: its own
+    a, b = loopback_for("192.168.1.20"), loopback_for("192.168.1.21")
+    assert a is not None and b is not None and a != b and a == loopback_for("192.168.1.20")
+    assert all(ipaddress.ip_address(x).is_loopback for x in (a, b, loopback_for("2001:db8::7")))
+
+    async def scenario() -> None:
+        seen: list[str] = []
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.append(writer.get_extra_info("peername")[0])
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+
+        upstream = await asyncio.start_server(handle, "127.0.0.1", 0)
+        balancer = Balancer([upstream.sockets[0].getsockname()[1]])
+        front = await asyncio.start_server(balancer.handle, "127.0.0.1", 0)
+        port = front.sockets[0].getsockname()[1]
+        for source in ("127.0.0.1", "127.0.0.2", "127.0.0.3"):  # three local clients keep their addresses
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+            writer.write(b"GET / HTTP/1.1\r\n\r\n")
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+        assert seen == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        # a remote client is seen as its own 127.x.y.z (here the mapping is forced on a loopback client)
+        original = serve.loopback_for
+        serve.loopback_for = lambda client: "127.9.8.7"  # type: ignore[assignment]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET / HTTP/1.1\r\n\r\n")
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+        finally:
+            serve.loopback_for = original
+        assert seen[-1] == "127.9.8.7"
+        front.close()
+        upstream.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
