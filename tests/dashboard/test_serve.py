@@ -115,7 +115,8 @@ def test_each_client_reaches_its_instance_from_a_loopback_address_of_its_own() -
     assert loopback_for("127.0.0.5") == "127.0.0.5" and loopback_for("::1") is None  # a local client: its own
     a, b = loopback_for("192.168.1.20"), loopback_for("192.168.1.21")
     assert a is not None and b is not None and a != b and a == loopback_for("192.168.1.20")
-    assert all(ipaddress.ip_address(x).is_loopback for x in (a, b, loopback_for("2001:db8::7")))
+    c = loopback_for("2001:db8::7")
+    assert c is not None and all(ipaddress.ip_address(x).is_loopback for x in (a, b, c))
 
     async def scenario() -> None:
         seen: list[str] = []
