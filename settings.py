@@ -53,7 +53,7 @@ class Settings:
     return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
     return_video_denoise: bool = False  # aiortc's VP8 denoiser on the video sent back (~0.006 cores per student)
     return_newest_frames: bool = True  # a late sender skips to the newest processed frame (False: queues every one)
-    instances: int = 1  # app processes behind one port (dashboard.serve); 2 uses both cores of a 2-core server
+    instances: int = 0  # app processes behind one port (dashboard.serve); 0: one per usable CPU core, at most 8
     log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
@@ -87,6 +87,12 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'engagement.db'}"
 
     @property
+    def app_instances(self) -> int:
+        """How many app processes dashboard.serve starts: ENGAGE_INSTANCES, or for 0 one per usable core (at most
+        MAX_AUTO_INSTANCES). One app process uses at most about 1.6 of two cores (README: Capacity)."""
+        return self.instances or min(usable_cores(), MAX_AUTO_INSTANCES)
+
+    @property
     def facemesh_path(self) -> Path:
         return self.models_dir / "facemesh" / "face_landmark.tflite"
 
@@ -116,8 +122,8 @@ class Settings:
         intervals = (self.detect_interval, self.follow_interval, self.rescan_interval, self.switch_interval_ms)
         if self.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(f"ENGAGE_LOG_LEVEL must be one of {LOG_LEVELS}, not {self.log_level!r}")
-        if self.instances < 1:
-            raise SettingsError("ENGAGE_INSTANCES must be >= 1 (app processes behind the one port)")
+        if self.instances < 0:
+            raise SettingsError("ENGAGE_INSTANCES must be >= 0 (app processes behind the one port; 0: one per core)")
         if self.frame_threads < 0:
             raise SettingsError("ENGAGE_FRAME_THREADS must be >= 0 (0: streamlit-webrtc's own thread per stream)")
         if self.decoder_threads < 0:
@@ -129,6 +135,25 @@ class Settings:
         if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:
             raise SettingsError("ENGAGE_ANALYSIS_INTERVAL must be > 0, ENGAGE_DETECT_WIDTH >= 64, "
                                 "ENGAGE_DETECT/FOLLOW/RESCAN_INTERVAL and ENGAGE_SWITCH_INTERVAL_MS >= 0, ENGAGE_MIN_GROUP_SIZE >= 1")
+
+
+MAX_AUTO_INSTANCES = 8  # each instance holds its own models (about 300 MB while streaming, README: Deployment)
+
+
+def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The CPU cores this process may run on: its affinity, lowered by a cgroup (v2) CPU quota such as a container's
+    --cpus (rounded down, at least 1)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, int(quota) // int(period))
+    except (OSError, ValueError):
+        pass
+    return max(cores, 1)
 
 
 def _convert(name: str, raw: str, default: Any) -> Any:

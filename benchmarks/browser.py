@@ -68,7 +68,7 @@ def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, stud
                  env_overrides: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
     """Run benchmarks/browser_scenario.py in a new network namespace; the lesson must be owned by STAFF's account.
 
-    The app starts as scripts/run.sh starts it (dashboard.serve: ENGAGE_INSTANCES processes; one by default). With
+    The app starts as scripts/run.sh starts it (dashboard.serve: ENGAGE_INSTANCES processes; by default one per core). With
     `measure_seconds`, the app's CPU use (its process and those it started) is sampled idle and then while every
     student streams."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}

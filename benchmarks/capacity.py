@@ -1,8 +1,9 @@
-"""Capacity: how many students can stream at once to one server process with the default model and settings.
+"""Capacity: how many students can stream at once to one server with the default model and settings.
 
-python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--media webrtc|threads] [--json]
+python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--media webrtc|threads]
+                              [--processes K] [--json]
 
-Each simulated student is the media work streamlit-webrtc and aiortc do for a real one, in one process (streams
+Each simulated student is the media work streamlit-webrtc and aiortc do for a real one, in one app process (streams
 start spread over one second, as students never join phase-locked). With --media webrtc (the default) frames take
 the app's own path:
 - on the one event loop all streams share, the next VP8 frame of a real face video arrives at the stream's frame
@@ -32,9 +33,11 @@ the gap is bisected. CPU use is the process's CPU time over the measured window,
 machine.
 
 --processes K runs each N as K copies of this benchmark side by side, N split between them (several app instances
-on one machine, each with its own GIL, as *Deployment beyond one server* in the README describes): a run passes when
-every stream of every copy passes; cores are the copies' sum. The copies start together and each measures its own
-window after its own warm-up, so the windows overlap by all but the difference in their start-up times.
+on one machine, each with its own GIL, as dashboard.serve runs them): a run passes when every stream of every copy
+passes; cores are the copies' sum. By default K is the number of app processes the app itself starts on this machine
+(ENGAGE_INSTANCES; 0, its default, is one per usable core, at most 8); --processes 1 measures one app process. The
+copies start together and each measures its own window after its own warm-up, so the windows overlap by all but the
+difference in their start-up times.
 
 Reported, not judged: "age p95", how old the picture under the overlay is when it is encoded (from the arrival of
 the frame the callback worked on). streamlit-webrtc's async track answers each frame with the newest finished
@@ -601,7 +604,8 @@ def run_copies(n: int, processes: int, child_args: list[str]) -> Trial:
         for i, count in enumerate(split_streams(n, processes)):
             out, err = Path(tmp, f"{i}.out"), Path(tmp, f"{i}.err")
             with out.open("w") as stdout, err.open("w") as stderr:  # files, not pipes: a full pipe would stall a copy
-                command = [sys.executable, "-m", "benchmarks.capacity", "--streams", str(count), "--json", *child_args]
+                command = [sys.executable, "-m", "benchmarks.capacity", "--streams", str(count), "--processes", "1",
+                           "--json", *child_args]
                 runs.append((subprocess.Popen(command, stdout=stdout, stderr=stderr), out, err))
         trials = []
         try:
@@ -632,14 +636,16 @@ def main(argv: list[str] | None = None) -> int:
                         "thread, encoder in the executor); threads: the earlier two threads per stream")
     p.add_argument("--threads-report", action="store_true",
                    help="also print each run's threads by name: context switches per second and cores (Linux)")
-    p.add_argument("--processes", type=int, default=1,
-                   help="run each N as this many copies side by side, N split between them (several app instances)")
+    p.add_argument("--processes", type=int, default=0,
+                   help="run each N as this many copies side by side, N split between them, as that many app instances "
+                        "(0, the default: as many as the app starts, ENGAGE_INSTANCES; 1: one app process)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    if args.processes < 1:
-        p.error("--processes takes 1 or more")
+    if args.processes < 0:
+        p.error("--processes takes 0 (as the app) or more")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     settings = Settings.from_env()
+    args.processes = args.processes or settings.app_instances
     if not args.no_tuning:
         settings.tune_process()
     tune_webrtc(settings)  # as the app does (the incoming clip's bitrate is fixed)

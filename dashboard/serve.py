@@ -4,7 +4,8 @@ python -m dashboard.serve [streamlit run options ...]      (what scripts/run.sh 
 
 One app process uses at most about 1.6 of two cores: its threads take turns on one Python interpreter (README,
 Capacity: `python -m benchmarks.capacity --processes 2`). With ENGAGE_INSTANCES=N (N > 1) this starts N Streamlit
-processes on local ports and listens on the public port itself. Each browser is pinned to one instance by a cookie
+processes on local ports and listens on the public port itself; ENGAGE_INSTANCES=0, the default, starts one per usable
+CPU core (at most 8), so a one-core machine runs the plain app. Each browser is pinned to one instance by a cookie
 (`engage_instance`) set on its first response; a browser without one goes to the instance with the fewest open
 Streamlit sessions (websockets). Pinning matters because a student's Streamlit session, its WebRTC connection, its
 uploads and the pictures a page shows all live in one process. The balancer works on bytes, not HTTP messages: it
@@ -245,7 +246,8 @@ async def balance(own: dict[str, str], ports: list[int], procs: list[subprocess.
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     settings = Settings.from_env()
-    if settings.instances <= 1:  # the plain app, exactly as before
+    instances = settings.app_instances
+    if instances <= 1:  # the plain app, exactly as before
         os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, *args])
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     own, rest = split_options(args)
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
                                  settings.retention_days)
     engine.dispose()
-    ports = free_ports(settings.instances)
+    ports = free_ports(instances)
     procs = start_instances(ports, rest)
     try:
         wait_healthy(ports, procs)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from settings import Settings, SettingsError
+import settings as settings_module
+from settings import MAX_AUTO_INSTANCES, Settings, SettingsError, usable_cores
 
 
 def test_defaults_need_no_environment() -> None:
@@ -28,11 +29,30 @@ def test_values_are_read_and_typed() -> None:
     {"ENGAGE_SWITCH_INTERVAL_MS": "-0.1"}, {"ENGAGE_RETURN_VIDEO_KBPS": "-1"},
     {"ENGAGE_FRAME_THREADS": "-1"},
     {"ENGAGE_DECODER_THREADS": "-1"}, {"ENGAGE_BACKGROUND_NICE": "-1"}, {"ENGAGE_BACKGROUND_NICE": "20"},
-    {"ENGAGE_LOG_LEVEL": "chatty"},
+    {"ENGAGE_LOG_LEVEL": "chatty"}, {"ENGAGE_INSTANCES": "-1"},
 ])
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="ENGAGE_"):
         Settings.from_env(env)
+
+
+def test_instances_default_to_one_per_usable_core_within_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, expected in ((1, 1), (2, 2), (64, MAX_AUTO_INSTANCES)):
+        monkeypatch.setattr(settings_module, "usable_cores", lambda cores=cores: cores)
+        assert Settings.from_env({}).app_instances == expected
+    assert Settings.from_env({"ENGAGE_INSTANCES": "3"}).app_instances == 3  # a number is taken as it is
+
+
+def test_a_container_cpu_quota_lowers_the_usable_cores(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    unlimited = usable_cores(tmp_path / "absent")
+    assert unlimited >= 1
+    cpu_max.write_text("max 100000\n")
+    assert usable_cores(cpu_max) == unlimited
+    cpu_max.write_text("150000 100000\n")  # --cpus=1.5: one whole core
+    assert usable_cores(cpu_max) == 1
+    cpu_max.write_text("50000 100000\n")  # half a core still runs one process
+    assert usable_cores(cpu_max) == 1
 
 
 def test_tune_process_sets_the_switch_interval_and_opencv_threads() -> None:

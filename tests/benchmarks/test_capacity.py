@@ -87,6 +87,7 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str], media: str) -> None:
     monkeypatch.setenv("ENGAGE_MODELS_DIR", str(tiny_models_dir))
+    monkeypatch.setenv("ENGAGE_INSTANCES", "1")  # one app process: the streams run in this one
     assert main(["--streams", "2", "--seconds", "3", "--warmup", "1.5", "--media", media, "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (run,) = result["trials"]
@@ -140,10 +141,12 @@ def test_a_copy_that_fails_fails_the_run_with_its_error() -> None:
 
 
 @pytest.mark.usefixtures("restore_process_tuning")
-def test_copies_run_as_separate_processes(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_copies_run_as_separate_processes_as_many_as_the_app_starts(tiny_models_dir: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("ENGAGE_MODELS_DIR", str(tiny_models_dir))  # the copies take this process's environment
-    assert main(["--streams", "3", "--processes", "2", "--seconds", "3", "--warmup", "1.5", "--json"]) == 0
+    monkeypatch.setenv("ENGAGE_INSTANCES", "2")  # the app would start two processes: so does the benchmark
+    assert main(["--streams", "3", "--seconds", "3", "--warmup", "1.5", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (run,) = result["trials"]
     assert result["config"]["processes"] == 2 and run["streams"] == 3 and run["errors"] == 0

@@ -70,6 +70,7 @@ def two_students(tmp_path: Path, astronaut_bgr: np.ndarray, title: str,
 
 
 def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    """With the defaults (ENGAGE_INSTANCES=0: one app process per core, behind the balancer where there are more)."""
     url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
     code = new_lesson(url, "Browser lesson")
     clip = make_clip(tmp_path / "ada.y4m", astronaut_scene(astronaut_bgr, 120, mirrored=False))
@@ -99,7 +100,7 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
 
 def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
                                                                        astronaut_bgr: np.ndarray) -> None:
-    url, result = two_students(tmp_path, astronaut_bgr, "Two students")
+    url, result = two_students(tmp_path, astronaut_bgr, "Two students", {"ENGAGE_INSTANCES": "1"})  # one process
     rows = rows_by_student(url)
     counts = {name: len(rs) for name, rs in rows.items()}
     assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
