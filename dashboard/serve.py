@@ -14,7 +14,8 @@ adding only the cookie to the first response. The media itself goes over UDP str
 All instances share the database (SQLite in WAL mode, or PostgreSQL) and one cookie secret, so any of them accepts
 the browser's XSRF cookie; the tables and the first admin are made once, before the instances start. Each client's
 connections reach its instance from a loopback address of their own (127.x.y.z, derived from the client's address),
-so what the app keys on the client's address (the join-code throttle) stays per client behind the balancer.
+so what the app keys on the client's address (the join-code throttle) stays per client behind the balancer, and a
+client's own X-Forwarded-For is not believed (uvicorn trusts it only from 127.0.0.1 and ::1).
 HTTPS (--server.sslCertFile/--server.sslKeyFile) is served by the balancer. If an instance exits, the balancer
 stops the others and exits: a half-working server would strand students.
 """

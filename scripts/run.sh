@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the environment if needed, then starts the app on its embedded defaults
 # (SQLite under data/, the shipped default model). Extra arguments go to `streamlit run`.
-# ENGAGE_INSTANCES=2 runs two app processes behind the same port (dashboard/serve.py).
+# One app process per CPU core behind the same port (dashboard/serve.py; ENGAGE_INSTANCES=1: one process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
