@@ -48,6 +48,7 @@ class TrainConfig:
     teacher: str | None = None  # a model folder whose probabilities are mixed into the targets (distillation)
     teacher_weight: float = 0.0  # share of the teacher's probabilities in each target
     weights: str = "none"
+    init: str | None = None  # a Keras model of the same architecture whose weights start the run (any input size)
     head_epochs: int = 5  # transfer only: epochs with the backbone frozen
     patience: int = 15
     seed: int = 1337
@@ -95,6 +96,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     p.add_argument("--ferplus", help="fer2013new.csv, to mix FER+ vote distributions into the targets")
     p.add_argument("--teacher", help="a model folder (with model.keras) whose probabilities on each augmented face are "
                                      "mixed into the targets, --teacher-weight of them (knowledge distillation)")
+    p.add_argument("--init", help="a .keras model (or a model folder) of the same architecture whose weights start "
+                                  "the run, at any input size: fine-tuning, e.g. at a smaller --input-size")
     p.add_argument("--weights", default="none", help="imagenet | none | PATH (transfer architectures only)")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow CPU threads (0: all cores)")
     p.add_argument("--default", action="store_true", help="mark the written card as the default model")
@@ -243,7 +246,7 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     """Run (or resume) training, then write the model folder with the best PublicTest checkpoint."""
     import keras
 
-    from training.zoo import backbone_layers, build, set_trainable_top
+    from training.zoo import backbone_layers, build, copy_weights, set_trainable_top
 
     run = RunState(Path(args.runs_dir) / cfg.name)
     if args.export_now:
@@ -265,6 +268,8 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
         model = keras.models.load_model(run.last)
     else:
         model = build(cfg.arch, cfg.input_size, len(EMOTIONS), cfg.weights)
+        if cfg.init:
+            copy_weights(model, Path(cfg.init))
     backbone = backbone_layers(model)
     if transfer and backbone is not None and done < cfg.head_epochs:
         backbone.trainable = False

@@ -131,6 +131,18 @@ def build(name: str, size: int | None = None, n_classes: int = 7, weights: str =
     return arch.build(size=size or arch.default_input, n_classes=n_classes, weights=weights)
 
 
+def copy_weights(model: keras.Model, source: Path) -> None:
+    """Start `model` from the weights of a saved model of the same architecture (a .keras file or a model folder
+    with model.keras); the input size may differ, since every layer's weights are independent of it."""
+    path = source / "model.keras" if source.is_dir() else source
+    saved = keras.models.load_model(path, compile=False)
+    shapes = [w.shape for w in model.get_weights()]
+    if [w.shape for w in saved.get_weights()] != shapes:
+        raise ValueError(f"{path} is not a {model.name} of this shape: its weights do not fit")
+    model.set_weights(saved.get_weights())
+    log.info("started from the weights of %s", path)
+
+
 def backbone_layers(model: keras.Model) -> keras.Model | None:
     """The pretrained backbone inside a transfer model, or None."""
     try:

@@ -7,7 +7,7 @@ import pytest
 from engine.card import read_card
 from engine.classifier import load_classifier
 from training.train import class_weights, main
-from training.zoo import ARCHITECTURES, backbone_layers, build, set_trainable_top
+from training.zoo import ARCHITECTURES, backbone_layers, build, copy_weights, set_trainable_top
 
 
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
@@ -46,6 +46,24 @@ def test_fine_tuning_unfreezes_the_top_but_keeps_batch_norm_frozen() -> None:
     bn = [layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert not any(layer.trainable for layer in bn)
     assert backbone.get_layer("mixed9").trainable and not backbone.get_layer("mixed0").trainable
+
+
+def test_a_run_can_start_from_saved_weights_at_another_input_size(fer_csv: Path, tmp_path: Path) -> None:
+    source = build("mini_xception", 48)
+    source.save(tmp_path / "source.keras")
+    smaller = build("mini_xception", 40)
+    assert not all(np.array_equal(a, b) for a, b in zip(smaller.get_weights(), source.get_weights()))
+    copy_weights(smaller, tmp_path / "source.keras")
+    assert all(np.array_equal(a, b) for a, b in zip(smaller.get_weights(), source.get_weights()))
+    with pytest.raises(ValueError, match="do not fit"):
+        copy_weights(build("cnn4", 48), tmp_path / "source.keras")
+
+    assert main(["--arch", "mini_xception", "--data", str(fer_csv), "--name", "small", "--input-size", "40",
+                 "--init", str(tmp_path / "source.keras"), "--models-dir", str(tmp_path / "models"),
+                 "--runs-dir", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--batch-size", "16",
+                 "--warmup-epochs", "0", "--epochs", "1"]) == 0
+    card = read_card(tmp_path / "models" / "small")
+    assert card.input_size == 40 and card.training["init"] == str(tmp_path / "source.keras")
 
 
 def test_class_weights_lift_rare_classes() -> None:
