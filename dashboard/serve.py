@@ -194,8 +194,10 @@ def free_ports(count: int) -> list[int]:
 def start_instances(ports: list[int], args: list[str]) -> list[subprocess.Popen[bytes]]:
     secret = os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET") or secrets.token_hex(32)  # one for all instances
     env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secret}  # Streamlit takes it from there, not the command line
+    # no welcome message: its URL is the instance's local port, which a user must not open (the balancer logs the URL)
     return [subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, "--server.port", str(port),
-                              "--server.address", "127.0.0.1", *args], cwd=REPO, env=env)
+                              "--server.address", "127.0.0.1", "--logger.hideWelcomeMessage", "true", *args],
+                             cwd=REPO, env=env)
             for port in ports]
 
 

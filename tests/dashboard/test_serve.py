@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +153,71 @@ def test_each_client_reaches_its_instance_from_a_loopback_address_of_its_own() -
         upstream.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for localhost, as the README's openssl command makes one."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_two_real_instances_serve_https_behind_the_balancer(tmp_path: Path, tiny_models_dir: Path) -> None:
+    """The README's HTTPS command with ENGAGE_INSTANCES=2: the balancer terminates TLS and pins the browser; the
+    database was prepared once before the instances started."""
+    import os
+    import ssl
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from sqlalchemy import create_engine, inspect
+
+    from benchmarks.browser import free_port
+
+    cert, key = self_signed(tmp_path)
+    port, url = free_port(), f"sqlite:///{tmp_path / 'engage.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
+    env.update(ENGAGE_INSTANCES="2", ENGAGE_DATABASE_URL=url, ENGAGE_MODELS_DIR=str(tiny_models_dir),
+               ENGAGE_ADMIN_USERNAME="root", ENGAGE_ADMIN_PASSWORD="a long admin password")
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--server.port", str(port),
+                             "--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline, response = time.monotonic() + 240, None
+        while response is None and proc.poll() is None and time.monotonic() < deadline:
+            try:
+                response = urllib.request.urlopen(f"https://localhost:{port}/_stcore/health", timeout=5, context=context)
+            except OSError:
+                time.sleep(1)
+        assert response is not None, (tmp_path / "serve.log").read_text()[-3000:]
+        assert response.read() == b"ok"
+        assert any(c.startswith("engage_instance=0;") for c in response.headers.get_all("Set-Cookie"))
+        with pytest.raises(OSError):  # plain HTTP on the HTTPS port is refused
+            urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=5)
+        engine = create_engine(url)
+        assert "users" in inspect(engine).get_table_names()  # made by the balancer before the instances started
+        engine.dispose()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=60) == 0  # a clean stop: both instances stopped with it
+        log.close()
+    assert "2 instances ready behind https://localhost:" in (tmp_path / "serve.log").read_text()
