@@ -57,6 +57,11 @@ def test_a_run_can_start_from_saved_weights_at_another_input_size(fer_csv: Path,
     assert all(np.array_equal(a, b) for a, b in zip(smaller.get_weights(), source.get_weights()))
     with pytest.raises(ValueError, match="do not fit"):
         copy_weights(build("cnn4", 48), tmp_path / "source.keras")
+    lean = build("mini_xception_lean", 48)  # a narrower stem: it starts fresh, the blocks after it are carried over
+    copied = copy_weights(lean, tmp_path / "source.keras")
+    same = [all(np.array_equal(a, b) for a, b in zip(mine.get_weights(), theirs.get_weights()))
+            for mine, theirs in zip(lean.layers, source.layers) if mine.weights]
+    assert copied == sum(same) and 0 < copied < len(same) and not same[0] and all(same[-10:])
 
     assert main(["--arch", "mini_xception", "--data", str(fer_csv), "--name", "small", "--input-size", "40",
                  "--init", str(tmp_path / "source.keras"), "--models-dir", str(tmp_path / "models"),
