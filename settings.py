@@ -55,6 +55,7 @@ class Settings:
     return_newest_frames: bool = True  # a late sender skips to the newest processed frame (False: queues every one)
     instances: int = 0  # app processes behind one port (dashboard.serve); 0: one per usable CPU core, at most 8
     log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
+    debug_loggers: str = ""  # comma-separated loggers logged at DEBUG whatever log_level says, e.g. streamlit_webrtc
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
 
@@ -77,6 +78,8 @@ class Settings:
         import cv2
 
         logging.basicConfig(level=self.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for name in filter(None, (n.strip() for n in self.debug_loggers.split(","))):
+            logging.getLogger(name).setLevel(logging.DEBUG)
         if self.switch_interval_ms > 0:
             sys.setswitchinterval(self.switch_interval_ms / 1000)
         if self.opencv_threads > 0:

@@ -73,7 +73,8 @@ def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, stud
     student streams."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
     env.update(ENGAGE_DATABASE_URL=db_url, ENGAGE_DATA_DIR=str(data_dir), ENGAGE_MODELS_DIR=str(REPO / "models"),
-               ENGAGE_ANALYSIS_INTERVAL="0.5", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+               ENGAGE_ANALYSIS_INTERVAL="0.5", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2",
+               ENGAGE_DEBUG_LOGGERS="streamlit_webrtc")  # its worker lifecycle, for a stream that ends unasked
     env.update(env_overrides or {})
     plan = {"repo": str(REPO), "port": free_port(), "env": env, "log": str(tmp / "app.log"), "join_code": join_code,
             "students": students, "stream_seconds": stream_seconds, "chromium": CHROMIUM,

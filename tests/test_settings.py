@@ -78,3 +78,15 @@ def test_tune_process_sets_up_the_log_at_the_configured_level() -> None:
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(logging.DEBUG) and "DEBUG engine.x: hello" in done.stderr
+
+
+def test_named_loggers_can_log_at_debug_while_the_rest_stays_at_the_level() -> None:
+    code = ("import logging; from settings import Settings; "
+            "Settings.from_env({'ENGAGE_DEBUG_LOGGERS': 'streamlit_webrtc, engine.y'}).tune_process(); "
+            "logging.getLogger('streamlit_webrtc.component').debug('lifecycle'); "
+            "logging.getLogger('engine.y').debug('why'); logging.getLogger('engine.x').debug('noise')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "DEBUG streamlit_webrtc.component: lifecycle" in done.stderr and "DEBUG engine.y: why" in done.stderr
+    assert "noise" not in done.stderr

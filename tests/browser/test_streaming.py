@@ -96,6 +96,7 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     app_log = (tmp_path / "app.log").read_text(errors="replace")
     assert "frame callbacks of new streams run on 2 shared threads" in app_log
     assert "a received video track starts on the shared decoder threads" in app_log  # aiortc's receiver took the pool
+    assert "DEBUG streamlit_webrtc.webrtc: ICE connection state is" in app_log  # the worker's lifecycle, for diagnosis
 
 
 def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
