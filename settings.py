@@ -140,7 +140,7 @@ class Settings:
                                 "ENGAGE_DETECT/FOLLOW/RESCAN_INTERVAL and ENGAGE_SWITCH_INTERVAL_MS >= 0, ENGAGE_MIN_GROUP_SIZE >= 1")
 
 
-MAX_AUTO_INSTANCES = 8  # each instance holds its own models (about 300 MB while streaming, README: Deployment)
+MAX_AUTO_INSTANCES = 8  # each instance holds its own models (~300 MB resident while streaming, README: Deployment)
 
 
 def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiortc  # noqa: F401  (before anything imports TensorFlow)
 from sqlalchemy import func, select
@@ -34,7 +35,7 @@ from settings import Settings
 
 
 def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,
-                overrides: dict[str, str]) -> dict[str, float]:
+                overrides: dict[str, str]) -> dict[str, Any]:
     url = f"sqlite:///{tmp / 'data' / 'engagement.db'}"
     (tmp / "data").mkdir()
     _engine, sessions = open_database(url)
@@ -55,6 +56,7 @@ def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,
     return {"app_idle_cores": round(result["app_idle_cores"], 3), "app_streaming_cores": round(result["app_streaming_cores"], 3),
             "kbps_per_stream": round(result["loopback_kbps"] / students, 1),  # both directions, pages included
             "packets_per_s_per_stream": round(result["loopback_packets_per_s"] / students, 1),
+            "app_resident_mb": result["app_resident_mb"],  # each app process (instances and balancer) after streaming
             "students_recorded": len(per_student),  # students with records in the window
             "min_observations_per_s": round(min(per_student, default=0) / window, 2) if len(per_student) == students else 0.0}
 
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
              f"real / simulated: {result['real_vs_simulated']}  ({args.students} students, {result['video']}; "
              f"app idle {real['app_idle_cores']:.3f} cores subtracted)",
              f"real traffic per stream (loopback, both ways, pages included): {real['kbps_per_stream']:.0f} kbit/s, "
-             f"{real['packets_per_s_per_stream']:.0f} packets/s; a simulated stream receives {result['simulated_clip_kbps']:.0f} kbit/s"]
+             f"{real['packets_per_s_per_stream']:.0f} packets/s; a simulated stream receives {result['simulated_clip_kbps']:.0f} kbit/s",
+             f"app memory at the end of the window (resident, per process): "
+             f"{', '.join(f'{mb:.0f}' for mb in real['app_resident_mb'])} MB"]
     if real["students_recorded"] < args.students:
         lines.append(f"WARNING: only {real['students_recorded']} of {args.students} students sent records in the window; "
                      "the real cost per stream is understated (see --keep)")

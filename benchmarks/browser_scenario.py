@@ -48,20 +48,30 @@ def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
     raise RuntimeError("the app did not become healthy within 90 s")
 
 
+def process_tree(pid: int) -> dict[int, list[str]]:
+    """/proc/PID/stat fields (after the command name) of a process and of every process it started, at this moment."""
+    stats: dict[int, list[str]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+    tree: set[int] = {pid}
+    while grown := {child for child, fields in stats.items() if int(fields[1]) in tree} - tree:
+        tree |= grown
+    return {member: stats[member] for member in tree if member in stats}
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of a process and all its threads, and of the processes it started (the app's
     instances behind the balancer) while they run."""
-    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
-    tree: set[int] = {pid}
-    while grown := {child for child, (parent, _) in stats.items() if parent in tree} - tree:
-        tree |= grown
-    return sum(stats[member][1] for member in tree if member in stats)
+    return sum(int(f[11]) + int(f[12]) for f in process_tree(pid).values()) / os.sysconf("SC_CLK_TCK")
+
+
+def resident_mb(pid: int) -> list[float]:
+    """Resident memory of a process and of each process it started, in MB, largest first."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sorted((round(int(f[21]) * page / 2**20, 1) for f in process_tree(pid).values()), reverse=True)
 
 
 def loopback_counters() -> tuple[int, int]:
@@ -161,7 +171,8 @@ def main(plan_path: str) -> int:
             if measure:
                 result["measured_from"] = time.time()
                 cores, kbps, packets = cores_used(app.pid, measure)
-                result.update(app_streaming_cores=cores, loopback_kbps=kbps, loopback_packets_per_s=packets)
+                result.update(app_streaming_cores=cores, loopback_kbps=kbps, loopback_packets_per_s=packets,
+                              app_resident_mb=resident_mb(app.pid))
                 result["measured_to"] = time.time()
             for i, page in enumerate(pages):
                 page.screenshot(path=str(shots / f"student{i}.png"), full_page=True)

@@ -89,13 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     served = read_card(folders[0][0]).runtime
     default = next((i for i, r in enumerate(rows) if r["default"] and r["runtime"] == served), None)
     fer = [i for i, r in enumerate(rows) if r["model"] == "fer (peer)"]
+    ratios: list[float] = []
     if default is not None and fer:
         ratios = [round(rounds[default][k]["ms_per_face_b32"] / min(rounds[i][k]["ms_per_face_b32"] for i in fer), 3)
                   for k in range(args.rounds)]  # each round: the default against fer's fastest runtime
         result["default_vs_fer_ms_per_face_b32"] = round(statistics.median(ratios), 3)
         result["default_vs_fer_ms_per_face_b32_rounds"] = ratios
-    else:
-        ratios = []
     lines = [f"{'model':<22}{'runtime':<9}{'b1 ms/face':>11}{'b8 ms/face':>11}{'b32 ms/face':>12}{'PrivateTest':>12}"]
     for r in rows:
         acc = f"{r['private_test_accuracy']:.4f}" if r["private_test_accuracy"] is not None else "-"

@@ -111,11 +111,10 @@ class Balancer:
     ports: list[int]
     host: str = "127.0.0.1"
     sessions: list[int] = field(init=False)  # open websockets (Streamlit sessions) per instance
-    per_client_source: bool = field(init=False)  # False once binding a 127.x.y.z source failed (not Linux)
+    per_client_source: bool = field(default=True, init=False)  # False once binding a 127.x.y.z source failed (not Linux)
 
     def __post_init__(self) -> None:
         self.sessions = [0] * len(self.ports)
-        self.per_client_source = True
 
     async def connect(self, instance: int, client: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A connection to the instance, from the client's own loopback address where the system allows it."""

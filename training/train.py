@@ -48,7 +48,7 @@ class TrainConfig:
     teacher: str | None = None  # a model folder whose probabilities are mixed into the targets (distillation)
     teacher_weight: float = 0.0  # share of the teacher's probabilities in each target
     weights: str = "none"
-    init: str | None = None  # a Keras model of the same architecture whose weights start the run (any input size)
+    init: str | None = None  # a saved model whose weights start the run, layer by layer where the shapes fit
     head_epochs: int = 5  # transfer only: epochs with the backbone frozen
     patience: int = 15
     seed: int = 1337
@@ -96,8 +96,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     p.add_argument("--ferplus", help="fer2013new.csv, to mix FER+ vote distributions into the targets")
     p.add_argument("--teacher", help="a model folder (with model.keras) whose probabilities on each augmented face are "
                                      "mixed into the targets, --teacher-weight of them (knowledge distillation)")
-    p.add_argument("--init", help="a .keras model (or a model folder) of the same architecture whose weights start "
-                                  "the run, at any input size: fine-tuning, e.g. at a smaller --input-size")
+    p.add_argument("--init", help="a .keras model (or a model folder) built by the same code whose weights start the "
+                                  "run, every layer whose shapes fit: fine-tuning at another --input-size, or a narrower "
+                                  "stem (mini_xception_lean from mini_xception)")
     p.add_argument("--weights", default="none", help="imagenet | none | PATH (transfer architectures only)")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow CPU threads (0: all cores)")
     p.add_argument("--default", action="store_true", help="mark the written card as the default model")
