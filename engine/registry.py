@@ -15,11 +15,15 @@ def list_models(models_dir: Path) -> list[tuple[Path, ModelCard]]:
 
 
 def resolve_model(models_dir: Path, name: str = "") -> Path:
-    """The folder of the named model, or of the default one when `name` is empty."""
+    """The folder of the named model, or of the default one (else the first by name) when `name` is empty."""
     found = list_models(models_dir)
     if not found:
         raise ModelCardError(f"no models found under {models_dir} (each model is a folder with {CARD_FILE})")
     if not name:
+        defaults = [folder.name for folder, card in found if card.default]
+        if len(defaults) > 1:
+            raise ModelCardError(f"more than one model under {models_dir} is marked default ({', '.join(defaults)}); "
+                                 "unmark all but one in their card.json, or name one with ENGAGE_MODEL")
         return found[0][0]
     for folder, _card in found:
         if folder.name == name:

@@ -324,7 +324,7 @@ def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: R
         runtime="tflite" if "tflite" in files else "keras", default=args.default, parameters=int(model.count_params()),
         training={**asdict(cfg), "best_epoch": state.get("best_epoch"), "epochs_run": state.get("epoch"),
                   "train_seconds": round(seconds, 1) if seconds is not None else None, "git_commit": git_commit(),
-                  "pretrained": cfg.weights if cfg.weights != "none" else "none (trained from scratch)",
+                  "pretrained": _pretrained(cfg),
                   "tflite": "dynamic-range quantised" if quantized else "float32"},
         data={"source": Path(cfg.data).name, "train_split": "Training", "selection_split": "PublicTest",
               "ferplus": Path(cfg.ferplus).name if cfg.ferplus else None,
@@ -335,6 +335,15 @@ def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: R
     write_card(folder, card)
     log.info("wrote %s", folder)
     return folder
+
+
+def _pretrained(cfg: TrainConfig) -> str:
+    """The card's account of where the weights started."""
+    if cfg.weights != "none":
+        return cfg.weights
+    if cfg.init:
+        return f"none (started from {Path(cfg.init).name}, trained here on FER2013)"
+    return "none (trained from scratch)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,6 +68,22 @@ def test_registry_finds_default_and_named_models(tiny_models_dir: Path) -> None:
         resolve_model(tiny_models_dir, "nope")
 
 
+def test_two_defaults_are_refused_unless_one_is_named(tiny_models_dir: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models_dir / "tiny", models / "a")
+    shutil.copytree(tiny_models_dir / "tiny", models / "b")  # both cards say "default": true
+    with pytest.raises(ModelCardError, match=r"more than one .* \(a, b\)"):
+        resolve_model(models)
+    assert resolve_model(models, "b") == models / "b"
+
+
+def test_the_shipped_models_have_one_default_and_their_files() -> None:
+    shipped = list_models(Path(__file__).resolve().parents[2] / "models")
+    assert sum(card.default for _, card in shipped) == 1
+    for folder, card in shipped:
+        assert card.runtime in card.files and all((folder / f).is_file() for f in card.files.values())
+
+
 def test_registry_with_no_models(tmp_path: Path) -> None:
     with pytest.raises(ModelCardError, match="no models found"):
         resolve_model(tmp_path)

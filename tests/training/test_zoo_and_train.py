@@ -69,6 +69,7 @@ def test_a_run_can_start_from_saved_weights_at_another_input_size(fer_csv: Path,
                  "--warmup-epochs", "0", "--epochs", "1"]) == 0
     card = read_card(tmp_path / "models" / "small")
     assert card.input_size == 40 and card.training["init"] == str(tmp_path / "source.keras")
+    assert card.training["pretrained"] == "none (started from source.keras, trained here on FER2013)"
 
 
 def test_class_weights_lift_rare_classes() -> None:
