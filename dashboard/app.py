@@ -11,6 +11,9 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, th
 import streamlit as st  # noqa: E402
 import streamlit_webrtc  # noqa: E402,F401
 
+from dashboard.webrtc_context import count_full_run  # noqa: E402
+
+count_full_run(st.session_state)  # every full run, as it starts (fragment reruns do not run this file)
 st.set_page_config(page_title="Classroom engagement", page_icon=":material/school:", layout="wide")
 pages = {
     "Students": [st.Page("views/student.py", title="Join a lesson", icon=":material/videocam:", url_path="join", default=True)],

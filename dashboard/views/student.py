@@ -7,6 +7,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from dashboard.consent import consent_text
 from dashboard.resources import analysis_worker, classifier, database, facemesh, get_settings, scan_worker
 from dashboard.streaming import frame_callback, make_processor, media_constraints, rtc_configuration
+from dashboard.webrtc_context import keep_rendered_context
 from db.lessons import LessonError, add_participant, lesson_by_code
 from db.schema import LessonSession
 from engine.stream import StreamProcessor
@@ -78,8 +79,10 @@ if processor is None:
     st.session_state["processor"] = processor
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")
+streamer_key = f"student-{joined['participant_id']}"
+keep_rendered_context(st.session_state, streamer_key)
 ctx = webrtc_streamer(
-    key=f"student-{joined['participant_id']}",
+    key=streamer_key,
     mode=WebRtcMode.SENDRECV,
     rtc_configuration=rtc_configuration(settings),
     media_stream_constraints=media_constraints(settings),
