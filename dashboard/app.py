@@ -11,9 +11,6 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, th
 import streamlit as st  # noqa: E402
 import streamlit_webrtc  # noqa: E402,F401
 
-from dashboard.webrtc_context import count_full_run  # noqa: E402
-
-count_full_run(st.session_state)  # every full run, as it starts (fragment reruns do not run this file)
 st.set_page_config(page_title="Classroom engagement", page_icon=":material/school:", layout="wide")
 pages = {
     "Students": [st.Page("views/student.py", title="Join a lesson", icon=":material/videocam:", url_path="join", default=True)],
@@ -25,6 +22,9 @@ pages = {
     "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon=":material/lock:", url_path="about")],
 }
 navigation = st.navigation(pages)
+from dashboard.webrtc_context import note_page  # noqa: E402
+
+note_page(st.session_state, navigation.url_path)  # every full run (fragment reruns do not run this file)
 from dashboard.auth import sign_out_button  # noqa: E402
 
 sign_out_button()

@@ -8,10 +8,10 @@ answer to the browser's offer reruns the page twice) can therefore render the co
 counted; the next run then sees two counted runs since the last render and stops the stream it has just connected.
 Students saw it as a START press that did not take (the track ended 50 ms after ICE completed, no frame analysed).
 
-The app counts its own full runs as they start (`count_full_run`, at the top of the entry script; fragment reruns do
-not run it). When the component was rendered in the run just before this one, no run skipped it, so the library's
-lagging count is discarded for this render. A real skip (another page in between) is left to streamlit-webrtc, and
-its page-change observer also stops the worker then.
+The app notes which page each full run shows (`note_page`, in the entry script; fragment reruns do not run it). When
+no run has shown another page since the component was last rendered, the student cannot have left it, so the
+library's lagging count is discarded for this render. Leaving the page and coming back is still left to
+streamlit-webrtc, whose page-change observer also stops the worker then.
 """
 from __future__ import annotations
 
@@ -21,25 +21,28 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-RUNS_KEY = "_engage_full_runs"
-RENDERED_SUFFIX = ":rendered_in_run"
+PAGE_KEY = "_engage_page"
+PAGE_CHANGES_KEY = "_engage_page_changes"
+RENDERED_SUFFIX = ":rendered_after_page_change"
 
 
-def count_full_run(state: MutableMapping[Any, Any]) -> int:
-    """Counts a full script run as it starts; returns its number."""
-    state[RUNS_KEY] = state.get(RUNS_KEY, 0) + 1
-    return int(state[RUNS_KEY])
+def note_page(state: MutableMapping[Any, Any], page: str) -> int:
+    """Called by every full run with the page it shows; returns how many times the page has changed."""
+    if state.get(PAGE_KEY) != page:
+        state[PAGE_KEY] = page
+        state[PAGE_CHANGES_KEY] = state.get(PAGE_CHANGES_KEY, 0) + 1
+    return int(state[PAGE_CHANGES_KEY])
 
 
 def keep_rendered_context(state: MutableMapping[Any, Any], key: str, finished_runs: int | None = None) -> bool:
     """Call right before `webrtc_streamer(key=key)`. Returns True when it discarded the library's run count because
-    the component was rendered in the previous full run. `finished_runs` (Streamlit's count, read from the session
-    when not given) only decides whether that saved the stream, which is logged."""
-    runs = state.get(RUNS_KEY)
+    no run showed another page since the component was last rendered. `finished_runs` (Streamlit's count, read from
+    the session when not given) only decides whether that saved the stream, which is logged."""
+    changes = state.get(PAGE_CHANGES_KEY)
     last = state.get(key + RENDERED_SUFFIX)
-    state[key + RENDERED_SUFFIX] = runs
+    state[key + RENDERED_SUFFIX] = changes
     context = state.get(key)
-    if runs is None or last is None or context is None or last != runs - 1:
+    if changes is None or last is None or context is None or last != changes:
         return False
     stamped = getattr(context, "_last_rendered_run_count", None)
     if stamped is None:
@@ -47,8 +50,8 @@ def keep_rendered_context(state: MutableMapping[Any, Any], key: str, finished_ru
     if finished_runs is None:
         finished_runs = _finished_runs()
     if finished_runs is not None and finished_runs > stamped + 1:
-        log.info("kept the stream of %s: rendered in the previous run, though Streamlit has counted %d finished runs "
-                 "since (its count lags)", key, finished_runs - stamped - 1)
+        log.info("kept the stream of %s: its page was not left, though Streamlit has counted %d finished runs since "
+                 "it was rendered (its count lags)", key, finished_runs - stamped - 1)
     context._last_rendered_run_count = None  # streamlit-webrtc skips its orphan check and stamps the current count
     return True
 

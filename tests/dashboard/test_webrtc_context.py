@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit_webrtc import component
 
-from dashboard.webrtc_context import RENDERED_SUFFIX, RUNS_KEY, count_full_run, keep_rendered_context
+from dashboard.webrtc_context import PAGE_CHANGES_KEY, PAGE_KEY, RENDERED_SUFFIX, keep_rendered_context, note_page
 
 KEY = "student-test"
 
@@ -19,13 +19,13 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     info = SimpleNamespace(script_run_count=0)
     monkeypatch.setattr(component, "get_this_session_info", lambda: info)
     yield info
-    for key in (KEY, KEY + RENDERED_SUFFIX, RUNS_KEY):
+    for key in (KEY, KEY + RENDERED_SUFFIX, PAGE_KEY, PAGE_CHANGES_KEY):
         st.session_state.pop(key, None)
 
 
 def render(guard: bool) -> object:
-    """One full run of the student page: the app counts it, then the page renders the component."""
-    count_full_run(st.session_state)
+    """One full run of the student page: the app notes the page, then the page renders the component."""
+    note_page(st.session_state, "join")
     if guard:
         keep_rendered_context(st.session_state, KEY)
     return component._get_or_create_context(KEY)
@@ -48,28 +48,38 @@ def test_a_run_that_skipped_the_component_still_resets_it(session: SimpleNamespa
     worker = MagicMock()
     context._set_worker(worker)  # type: ignore[attr-defined]
     session.script_run_count = 1
-    count_full_run(st.session_state)  # another page: a full run that does not render the component
+    note_page(st.session_state, "photo")  # another page: a full run that does not render the component
     session.script_run_count = 2
     render(True)  # back on the student page: the browser's player is new, the old connection is stale
     worker.stop.assert_called_once()
 
 
-def test_the_guard_only_acts_on_a_render_in_the_previous_run(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_run_interrupted_before_the_component_does_not_reset_it(session: SimpleNamespace) -> None:
+    context = render(True)
+    worker = MagicMock()
+    context._set_worker(worker)  # type: ignore[attr-defined]
+    note_page(st.session_state, "join")  # a run of the same page, cut short by a rerun before the component
+    render(True)
+    session.script_run_count = 3  # the lagging count catches up with the runs
+    render(True)
+    worker.stop.assert_not_called()
+
+
+def test_the_guard_acts_only_while_the_page_was_not_left(caplog: pytest.LogCaptureFixture) -> None:
     state: dict[str, object] = {}
-    assert not keep_rendered_context(state, KEY)  # no run counted yet
-    count_full_run(state)
+    assert not keep_rendered_context(state, KEY)  # no run noted yet
+    note_page(state, "join")
     assert not keep_rendered_context(state, KEY)  # first render: no context yet
     state[KEY] = SimpleNamespace(_last_rendered_run_count=3)
-    count_full_run(state)
+    note_page(state, "join")
     assert keep_rendered_context(state, KEY, finished_runs=4)  # Streamlit counted one run since: nothing saved
     assert state[KEY]._last_rendered_run_count is None and not caplog.records  # type: ignore[attr-defined]
-    count_full_run(state)
     state[KEY]._last_rendered_run_count = 3  # type: ignore[attr-defined]
     with caplog.at_level("INFO", logger="dashboard.webrtc_context"):
         assert keep_rendered_context(state, KEY, finished_runs=5)  # two counted since its stamp: the library would stop it
     assert "kept the stream of student-test" in caplog.text
-    count_full_run(state)
-    count_full_run(state)
+    note_page(state, "photo")
+    note_page(state, "join")
     state[KEY]._last_rendered_run_count = 5  # type: ignore[attr-defined]
-    assert not keep_rendered_context(state, KEY)  # a run in between did not render it
+    assert not keep_rendered_context(state, KEY)  # the student left the page and came back
     assert state[KEY]._last_rendered_run_count == 5  # type: ignore[attr-defined]
