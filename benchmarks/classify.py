@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
              "private_test_accuracy": private_accuracy(folder, runtime, args.data), **median_of(timings)}
             for (folder, card, runtime, _), timings in zip(entries, rounds)]
     result: dict[str, object] = {"models": rows, "rounds": args.rounds}
-    served = read_card(folders[0][0]).runtime
+    served = folders[0][1].runtime  # the default's card comes first
     default = next((i for i, r in enumerate(rows) if r["default"] and r["runtime"] == served), None)
     fer = [i for i, r in enumerate(rows) if r["model"] == "fer (peer)"]
     ratios: list[float] = []

@@ -4,9 +4,10 @@ streamlit-webrtc (0.79) resets a component's context, stopping its WebRTC worker
 without rendering the component (meant for a student who left the page and came back: the browser's player starts
 afresh, so the old connection is stale). It counts runs with Streamlit's `script_run_count`, which goes up only when
 the server's event loop sends a finished run's message to the browser. A run that starts straight after another (the
-answer to the browser's offer reruns the page twice) can therefore render the component before the previous run was
-counted; the next run then sees two counted runs since the last render and stops the stream it has just connected.
-Students saw it as a START press that did not take (the track ended 50 ms after ICE completed, no frame analysed).
+browser's ICE candidates and play state each ask for one while the student connects) can therefore render the
+component before the previous run was counted; the next run then sees two counted runs since the last render and
+stops the stream it has just connected. Students saw it as a START press that did not take (the stream ended within
+a tenth of a second of connecting, before a frame was analysed).
 
 The app notes which page each full run shows (`note_page`, in the entry script; fragment reruns do not run it). When
 no run has shown another page since the component was last rendered, the student cannot have left it, so the
