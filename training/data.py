@@ -5,12 +5,15 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import pandas as pd
 
 from engine.types import EMOTIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ def parse_pixels(text: str, row: int) -> np.ndarray:
 
 
 def _validate_frame(df: pd.DataFrame, path: Path) -> None:
+    import pandas as pd
+
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise DatasetError(f"{path}: missing column(s) {missing}; expected columns {list(REQUIRED_COLUMNS)}")
@@ -85,6 +90,8 @@ def _validate_frame(df: pd.DataFrame, path: Path) -> None:
 
 def read_fer_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Images (n, 48, 48) uint8, labels (n,) int64 and usage (n,) str from a Kaggle-format CSV."""
+    import pandas as pd  # only the CSV needs pandas; a bundle reads with numpy alone
+
     if not path.exists():
         raise DatasetError(f"{path}: no such file")
     try:
@@ -99,6 +106,8 @@ def read_fer_csv(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def ferplus_soft_labels(path: Path, n_rows: int) -> np.ndarray:
     """FER+ votes mapped onto FER2013's classes as distributions (n, 7); rows with no usable vote are NaN."""
+    import pandas as pd
+
     df = pd.read_csv(path)
     missing = [c for c in FERPLUS_COLUMNS if c not in df.columns]
     if missing:
@@ -178,7 +187,11 @@ def load_folders(root: Path) -> dict[str, Split]:
 
 
 def load_dataset(path: Path, cache_dir: Path | None = None, ferplus: Path | None = None) -> dict[str, Split]:
-    """FER2013 from a CSV (optionally .gz) or from a folder with train/ and test/ subfolders."""
+    """FER2013 from a CSV (optionally .gz), a folder with train/ and test/ subfolders, or a bundle (training.bundle)."""
+    if path.name.endswith(".fer.xz"):
+        from training.bundle import read_bundle
+
+        return read_bundle(path)
     if path.is_dir():
         return load_folders(path)
     return load_fer2013(path, cache_dir, ferplus)

@@ -18,8 +18,11 @@ import numpy as np
 from engine.card import ModelCard, write_card
 from engine.preprocess import preprocess_faces
 from engine.types import EMOTIONS
+from training.batches import TrainBatches
 from training.data import DatasetError, Split, load_dataset
-from training.distill import load_teacher, mix_teacher
+from training.distill import load_teacher
+from training.precision import POLICIES
+from training.precision import apply as apply_precision
 
 log = logging.getLogger("training.train")
 # In a trial here a 0.2 M-parameter mini-Xception ran slower as dynamic-range-quantised TFLite than as float
@@ -53,6 +56,7 @@ class TrainConfig:
     patience: int = 15
     seed: int = 1337
     max_train_samples: int = 0  # 0: all; small values are for tests
+    precision: str = "auto"  # auto: mixed_bfloat16 on a GPU or a CPU with bf16 instructions, else float32
 
 
 def class_weights(labels: np.ndarray, power: float) -> np.ndarray:
@@ -93,6 +97,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                        ("max-train-samples", int), ("teacher-weight", float)):
         p.add_argument(f"--{name}", type=kind)
     p.add_argument("--optimizer", choices=("sgd", "adam"))
+    p.add_argument("--precision", choices=POLICIES, help="auto (default): mixed_bfloat16 where the hardware computes in "
+                                                        "bf16 (a GPU, or a CPU listing amx_bf16/avx512_bf16), else float32")
     p.add_argument("--ferplus", help="fer2013new.csv, to mix FER+ vote distributions into the targets")
     p.add_argument("--teacher", help="a model folder (with model.keras) whose probabilities on each augmented face are "
                                      "mixed into the targets, --teacher-weight of them (knowledge distillation)")
@@ -100,12 +106,16 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                                   "run, every layer whose shapes fit: fine-tuning at another --input-size, or a narrower "
                                   "stem (mini_xception_lean from mini_xception)")
     p.add_argument("--weights", default="none", help="imagenet | none | PATH (transfer architectures only)")
-    p.add_argument("--threads", type=int, default=0, help="TensorFlow CPU threads (0: all cores)")
+    p.add_argument("--threads", type=int, default=0, help="TensorFlow CPU threads (0: all cores; TensorFlow backend only)")
     p.add_argument("--default", action="store_true", help="mark the written card as the default model")
     p.add_argument("--no-tflite", action="store_true", help="skip the TFLite export")
     p.add_argument("--quantize", choices=("auto", "dynamic", "none"), default="auto",
                    help="TFLite weights: auto quantises models above 5 M parameters only")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--max-minutes", type=float, default=0.0,
+                   help="stop after the epoch that leaves too little time for another (0: no limit); the run stays "
+                        "resumable")
+    p.add_argument("--workers", type=int, default=2, help="threads that prepare batches beside the training step")
     p.add_argument("--export-now", action="store_true",
                    help="train nothing: write the model folder from the run's best checkpoint so far (an unfinished "
                         "run included; its card records the epochs run and the run's own configuration)")
@@ -122,43 +132,22 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     return cfg, args
 
 
-def build_datasets(splits: dict[str, Split], cfg: TrainConfig):  # type: ignore[no-untyped-def]
-    """tf.data pipelines: augmented, weighted training batches and plain validation batches."""
-    import keras
-    import tensorflow as tf
-
+def build_datasets(splits: dict[str, Split], cfg: TrainConfig, epoch: int = 0, workers: int = 2):  # type: ignore[no-untyped-def]
+    """Augmented, weighted (and distilled) training batches from `epoch` on, and the PublicTest arrays."""
     train = splits["Training"]
     if cfg.max_train_samples:
         train = Split(train.name, train.images[: cfg.max_train_samples], train.labels[: cfg.max_train_samples],
                       None if train.soft_labels is None else train.soft_labels[: cfg.max_train_samples])
-    x_train = preprocess_faces(train.images, cfg.input_size)
-    weights = class_weights(train.labels, cfg.class_weight_power)[train.labels]
-    augment = keras.Sequential([
-        keras.layers.RandomFlip("horizontal"),
-        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest"),
-        keras.layers.RandomRotation(0.05, fill_mode="nearest"),
-        keras.layers.RandomZoom(0.1, fill_mode="nearest"),
-        keras.layers.RandomBrightness(0.2, value_range=(0.0, 1.0)),
-        keras.layers.RandomContrast(0.2),
-    ], name="augment")
-    mix = mix_teacher(load_teacher(Path(cfg.teacher)), cfg.teacher_weight) if cfg.teacher else None
-
-    def augmented(x, y, w):  # type: ignore[no-untyped-def]
-        x = tf.clip_by_value(augment(x, training=True), 0.0, 1.0)
-        return x, (mix(x, y) if mix else y), w
-
-    train_ds = (
-        tf.data.Dataset.from_tensor_slices((x_train, make_targets(train, cfg), weights))
-        .shuffle(len(x_train), seed=cfg.seed, reshuffle_each_iteration=True)
-        .batch(cfg.batch_size, drop_remainder=len(x_train) >= cfg.batch_size)
-        .map(augmented, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
+    batches = TrainBatches(
+        train.images, make_targets(train, cfg), class_weights(train.labels, cfg.class_weight_power)[train.labels],
+        size=cfg.input_size, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
+        teacher=load_teacher(Path(cfg.teacher)) if cfg.teacher else None, teacher_weight=cfg.teacher_weight,
+        workers=workers, max_queue_size=4,
     )
-    val = splits["PublicTest"]
-    x_val = preprocess_faces(val.images, cfg.input_size)
-    y_val = np.eye(len(EMOTIONS), dtype=np.float32)[val.labels]
-    val_ds = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(256).prefetch(tf.data.AUTOTUNE)
-    return train_ds, val_ds, len(x_train)
+    val = splits.get("PublicTest")  # a bundle of Training alone has none: the run keeps its last epoch
+    validation = None if val is None else (
+        preprocess_faces(val.images, cfg.input_size), np.eye(len(EMOTIONS), dtype=np.float32)[val.labels])
+    return batches, validation, len(train)
 
 
 def make_optimizer(cfg: TrainConfig, steps_per_epoch: int, epochs: int, lr: float):  # type: ignore[no-untyped-def]
@@ -200,7 +189,16 @@ class RunState:
         self.state.write_text(json.dumps(state, indent=2))
 
 
-def make_callbacks(run: RunState, cfg: TrainConfig, stage: str, epoch_offset: int):  # type: ignore[no-untyped-def]
+@dataclass
+class Budget:
+    """Wall-clock end of a run (None: none), and whether an epoch was left out for it."""
+
+    deadline: float | None = None
+    exhausted: bool = False
+
+
+def make_callbacks(run: RunState, cfg: TrainConfig, stage: str, epoch_offset: int,  # type: ignore[no-untyped-def]
+                   validated: bool = True, budget: Budget | None = None):
     import keras
 
     class Checkpoint(keras.callbacks.Callback):
@@ -216,7 +214,7 @@ def make_callbacks(run: RunState, cfg: TrainConfig, stage: str, epoch_offset: in
             state["train_seconds"] = float(state.get("train_seconds", 0.0)) + time.time() - getattr(self, "_began", time.time())
             history = state.get("history", []) + [{"epoch": epoch + 1, "stage": stage, **{k: float(v) for k, v in logs.items()}}]
             best = state.get("best_val_accuracy", -1.0)
-            if logs.get("val_accuracy", -1.0) > best:
+            if validated and logs.get("val_accuracy", -1.0) > best:
                 best = float(logs["val_accuracy"])
                 self.model.save(run.best)
                 state["best_epoch"] = epoch + 1
@@ -227,20 +225,31 @@ def make_callbacks(run: RunState, cfg: TrainConfig, stage: str, epoch_offset: in
                      epoch + 1, stage, logs.get("loss", np.nan), logs.get("accuracy", np.nan),
                      logs.get("val_loss", np.nan), logs.get("val_accuracy", np.nan), best)
 
-    return [
-        Checkpoint(),
-        keras.callbacks.EarlyStopping("val_accuracy", patience=cfg.patience, mode="max", start_from_epoch=epoch_offset),
-        keras.callbacks.CSVLogger(str(run.folder / "epochs.csv"), append=True),
-    ]
+    class Deadline(keras.callbacks.Callback):
+        """Stops after the epoch that leaves too little time for another one like it (a lent machine's time limit)."""
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # type: ignore[type-arg]
+            self._began = time.time()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # type: ignore[type-arg]
+            if budget and budget.deadline is not None and 2 * time.time() - self._began > budget.deadline:
+                log.info("stopping after epoch %d: another would pass --max-minutes", epoch + 1)
+                budget.exhausted = self.model.stop_training = True
+
+    callbacks = [Checkpoint(), Deadline(), keras.callbacks.CSVLogger(str(run.folder / "epochs.csv"), append=True)]
+    if validated:
+        callbacks.append(keras.callbacks.EarlyStopping("val_accuracy", patience=cfg.patience, mode="max",
+                                                       start_from_epoch=epoch_offset))
+    return callbacks
 
 
-def fit_stage(model, run: RunState, cfg: TrainConfig, data, stage: str, start: int, end: int, lr: float) -> None:  # type: ignore[no-untyped-def]
-    train_ds, val_ds, n = data
-    steps = max(n // cfg.batch_size, 1)
+def fit_stage(model, run: RunState, cfg: TrainConfig, data, stage: str, start: int, end: int, lr: float,  # type: ignore[no-untyped-def]
+              budget: Budget | None = None) -> None:
+    batches, validation, _n = data
     if start == 0 or not run.last.exists():
-        compile_model(model, cfg, steps, end, lr)
-    model.fit(train_ds, validation_data=val_ds, epochs=end, initial_epoch=start, verbose=2,
-              callbacks=make_callbacks(run, cfg, stage, start))
+        compile_model(model, cfg, len(batches), end, lr)
+    model.fit(batches, validation_data=validation, validation_batch_size=256, epochs=end, initial_epoch=start,
+              verbose=2, callbacks=make_callbacks(run, cfg, stage, start, validation is not None, budget))
 
 
 def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
@@ -254,15 +263,16 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
         return export_now(run, cfg, args)
     run.folder.mkdir(parents=True, exist_ok=True)
     state = {} if args.fresh else run.read()
+    run.write(**{**state, "precision": apply_precision(cfg.precision)})
     if state and state.get("config", {}).get("arch") != cfg.arch:
         raise SystemExit(f"{run.folder} holds a run of another architecture; use --fresh or another --name")
     done = int(state.get("epoch", 0)) if state and run.last.exists() else 0
-    # A resumed run must not replay the shuffles and augmentations of its first epochs: with one seed, every
-    # resumption showed the model the very batches it had already learned (its training accuracy jumped each time).
     keras.utils.set_random_seed(cfg.seed + done)
     splits = load_dataset(Path(cfg.data), Path(args.cache_dir), Path(cfg.ferplus) if cfg.ferplus else None)
-    data = build_datasets(splits, cfg)
+    # batches are drawn per epoch: a resumed run goes on, not over
+    data = build_datasets(splits, cfg, epoch=done, workers=args.workers)
     started = time.time()
+    budget = Budget(started + args.max_minutes * 60 if args.max_minutes else None)
     transfer = cfg.weights != "none"
     if done:
         log.info("resuming %s from epoch %d (%s)", cfg.name, done, state.get("stage"))
@@ -274,13 +284,13 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     backbone = backbone_layers(model)
     if transfer and backbone is not None and done < cfg.head_epochs:
         backbone.trainable = False
-        fit_stage(model, run, cfg, data, "head", done, cfg.head_epochs, cfg.lr)
+        fit_stage(model, run, cfg, data, "head", done, cfg.head_epochs, cfg.lr, budget)
         set_trainable_top(backbone)
-        compile_model(model, cfg, max(data[2] // cfg.batch_size, 1), cfg.epochs, cfg.lr / 10)
+        compile_model(model, cfg, len(data[0]), cfg.epochs, cfg.lr / 10)
         done = cfg.head_epochs
-    if done < cfg.epochs:
+    if done < cfg.epochs and not budget.exhausted:
         fit_stage(model, run, cfg, data, "finetune" if transfer else "full", done, cfg.epochs,
-                  cfg.lr / 10 if transfer else cfg.lr)
+                  cfg.lr / 10 if transfer else cfg.lr, budget)
     elapsed = float(run.read().get("train_seconds", time.time() - started))  # the epochs' seconds, all resumptions
     best = keras.models.load_model(run.best if run.best.exists() else run.last, compile=False)
     return write_model_folder(best, cfg, args, run, elapsed)
@@ -324,7 +334,7 @@ def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: R
         runtime="tflite" if "tflite" in files else "keras", default=args.default, parameters=int(model.count_params()),
         training={**asdict(cfg), "best_epoch": state.get("best_epoch"), "epochs_run": state.get("epoch"),
                   "train_seconds": round(seconds, 1) if seconds is not None else None, "git_commit": git_commit(),
-                  "pretrained": _pretrained(cfg),
+                  "pretrained": _pretrained(cfg), "precision": state.get("precision", "float32"),
                   "tflite": "dynamic-range quantised" if quantized else "float32"},
         data={"source": Path(cfg.data).name, "train_split": "Training", "selection_split": "PublicTest",
               "ferplus": Path(cfg.ferplus).name if cfg.ferplus else None,
@@ -346,10 +356,16 @@ def _pretrained(cfg: TrainConfig) -> str:
     return "none (trained from scratch)"
 
 
+def keras_backend() -> str:
+    import keras
+
+    return str(keras.backend.backend())
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg, args = parse_args(argv)
-    if args.threads:
+    if args.threads and keras_backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

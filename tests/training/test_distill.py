@@ -38,7 +38,7 @@ def test_the_teachers_probabilities_are_mixed_into_every_target(fer_csv: Path, t
 
     def first_batch(cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
         keras.utils.set_random_seed(cfg.seed)
-        x, y, _w = next(iter(build_datasets(splits, cfg)[0]))
+        x, y, _w = build_datasets(splits, cfg)[0][0]
         return np.asarray(x), np.asarray(y)
 
     x, y_plain = first_batch(plain)

@@ -1,0 +1,61 @@
+"""Which floating-point policy training uses: bfloat16 mixed precision where the hardware runs it fast."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+POLICIES: tuple[str, ...] = ("auto", "float32", "mixed_bfloat16")
+BF16_CPU_FLAGS: frozenset[str] = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU lists an instruction set that computes in bfloat16 (without one, bf16 is emulated and slower)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(BF16_CPU_FLAGS & set(line.split(":", 1)[-1].split()))
+    return False
+
+
+def has_accelerator() -> bool:
+    """Whether the Keras backend in use sees a GPU or TPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.devices()[0].platform in ("gpu", "tpu")
+    if backend == "torch":
+        import torch
+
+        return bool(torch.cuda.is_available())
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
+
+
+def resolve(requested: str, *, cpu_bf16: bool | None = None, accelerator: bool | None = None) -> str:
+    """The policy for `requested` ("auto": mixed_bfloat16 on an accelerator or a bf16 CPU, else float32)."""
+    if requested not in POLICIES:
+        raise ValueError(f"unknown precision {requested!r}; known: {', '.join(POLICIES)}")
+    if requested != "auto":
+        return requested
+    fast = (has_accelerator() if accelerator is None else accelerator) or (cpu_has_bf16() if cpu_bf16 is None else cpu_bf16)
+    return "mixed_bfloat16" if fast else "float32"
+
+
+def apply(requested: str) -> str:
+    """Set Keras's global dtype policy (before any model is built or loaded) and return the one chosen."""
+    import keras
+
+    policy = resolve(requested)
+    keras.mixed_precision.set_global_policy(policy)
+    log.info("precision: %s", policy)
+    return policy
