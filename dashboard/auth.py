@@ -46,7 +46,7 @@ def sign_in_form() -> None:
         return
     try:
         with db.sessions.begin() as s:
-            account = authenticate(s, username, password)
+            account = authenticate(s, username, password, client=st.context.ip_address or "unknown")
     except AccountError as exc:
         st.error(str(exc))
         return

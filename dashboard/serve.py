@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from settings import Settings
+from settings import Settings, SettingsError
 
 log = logging.getLogger("dashboard.serve")
 REPO = Path(__file__).resolve().parent.parent
@@ -245,19 +245,40 @@ async def balance(own: dict[str, str], ports: list[int], procs: list[subprocess.
     return 0
 
 
+def prepare(settings: Settings) -> str | None:
+    """Tables, the first admin and retention, once here (so instances do not race to create the same tables); the
+    reason in one line if the settings or the database cannot be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.startup import StartupError, prepare_database
+
+    try:
+        engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
+                                     settings.retention_days)
+    except StartupError as exc:
+        return str(exc)
+    except (SQLAlchemyError, OSError) as exc:
+        return f"the database {settings.resolved_database_url!r} cannot be used: {getattr(exc, 'orig', None) or exc}"
+    engine.dispose()
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    problem = prepare(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     instances = settings.app_instances
     if instances <= 1:  # the plain app, exactly as before
         os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, *args])
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     own, rest = split_options(args)
-    from db.startup import prepare_database  # once here, so the instances do not race to create the same tables
-
-    engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
-                                 settings.retention_days)
-    engine.dispose()
     ports = free_ports(instances)
     procs = start_instances(ports, rest)
     try:

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
@@ -18,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.schema import User
-from db.throttle import record_failure, record_success, wait_seconds
+from db.throttle import claim, reset
 
 ROLES: tuple[str, ...] = ("teacher", "admin")
 MIN_PASSWORD_LENGTH = 10
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+MAX_USERNAME_INPUT = 80  # longer input cannot be an account; cut it so throttle keys fit their column
+ANYWHERE_FREE = 20  # attempts on one username from all clients together before any wait
+ANYWHERE_MAX_WAIT = timedelta(minutes=1)
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")  # verified against for unknown users, so timing does not tell
 
@@ -58,12 +61,16 @@ def create_user(session: Session, username: str, password: str, role: str) -> Ac
     return Account(username, role)
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> Account:
-    """The account for these credentials; repeated failures make the username wait before trying again."""
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None,
+                 client: str = "") -> Account:
+    """The account for these credentials. Every attempt is counted before the password is checked: per username
+    from this client (a few free, then waits doubling up to 15 minutes) and per username from anywhere (more free,
+    waits of at most a minute), so guessing is slowed everywhere while an attacker elsewhere cannot lock a teacher
+    out of their own computer for long."""
     now = now or datetime.now(UTC)
-    username = username.strip().lower()
-    key = f"login:{username}"
-    wait = wait_seconds(session, key, now)
+    username = username.strip().lower()[:MAX_USERNAME_INPUT]
+    keys = (f"login:{username}|{client}", f"login:{username}")
+    wait = max(claim(session, keys[0], now), claim(session, keys[1], now, free=ANYWHERE_FREE, max_wait=ANYWHERE_MAX_WAIT))
     if wait > 0:
         raise AccountError(f"too many failed attempts; try again in {int(wait) + 1} s")
     user = session.scalar(select(User).where(User.username == username))
@@ -72,9 +79,8 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
         if user is None:
             raise VerificationError("unknown user")
     except VerificationError:
-        record_failure(session, key, now)
         raise AccountError("wrong username or password") from None
-    record_success(session, key)
+    reset(session, *keys)
     return Account(user.username, user.role)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.schema import Course, LessonSession, ObservationRow, Participant
-from db.throttle import record_failure, record_success, wait_seconds
+from db.throttle import claim, reset
 
 # No 0/O, 1/I/L: codes are read off a projector and typed by students.
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -80,14 +80,13 @@ def end_lesson(session: Session, lesson: LessonSession) -> None:
 def lesson_by_code(session: Session, code: str, client: str = "") -> LessonSession:
     """The live lesson for a join code; codes die when the lesson ends. Wrong guesses slow the client down."""
     key = f"join:{client}"
-    wait = wait_seconds(session, key, now())
+    wait = claim(session, key, now())
     if wait > 0:
         raise LessonError(f"too many wrong codes; try again in {int(wait) + 1} s")
     lesson = session.scalar(select(LessonSession).where(LessonSession.join_code == normalise_join_code(code)))
     if lesson is None or lesson.ended_at is not None:
-        record_failure(session, key, now())
         raise LessonError("no running lesson has this join code; check it with your teacher")
-    record_success(session, key)
+    reset(session, key)
     if lesson.started_at is None:
         raise LessonError("this lesson has not started yet; wait for your teacher to start it")
     return lesson

@@ -1,4 +1,6 @@
-"""Retention: observations older than N days are deleted (by this command and at app start-up).
+"""Retention: every personal datum has its period, enforced by this command and at app start-up. Observations older
+than N days go; so do lessons that ended (or, never ended, were created) more than N days ago, with their
+participants' display names; and sign-in/join throttle rows (usernames, client addresses) unused for a day.
 
 python -m db.retention [--days N] [--db URL]
 """
@@ -6,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from db.schema import ObservationRow, Participant
+from db.schema import LessonSession, ObservationRow, Participant
+from db.throttle import purge_idle
 
 
 def purge_older_than(session: Session, days: int, now: datetime | None = None) -> int:
@@ -20,6 +24,38 @@ def purge_older_than(session: Session, days: int, now: datetime | None = None) -
         return 0
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     result = session.execute(delete(ObservationRow).where(ObservationRow.ts < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Purged:
+    """How many rows of each kind retention deleted."""
+
+    observations: int
+    lessons: int
+    attempts: int
+
+    def __str__(self) -> str:
+        return f"{self.observations} observations, {self.lessons} lessons, {self.attempts} throttle rows"
+
+
+def purge_personal_data(session: Session, days: int, now: datetime | None = None) -> Purged:
+    """Apply every retention period; `days` <= 0 keeps observations and lessons (throttle rows still go)."""
+    now = now or datetime.now(UTC)
+    observations = purge_older_than(session, days, now)
+    lessons = 0
+    if days > 0:
+        cutoff = now - timedelta(days=days)
+        old = or_(LessonSession.ended_at < cutoff, and_(LessonSession.ended_at.is_(None), LessonSession.created_at < cutoff))
+        ids = list(session.scalars(select(LessonSession.id).where(old)))
+        if ids:
+            observations += _count(session.execute(delete(ObservationRow).where(ObservationRow.session_id.in_(ids))))
+            session.execute(delete(Participant).where(Participant.session_id.in_(ids)))
+            lessons = _count(session.execute(delete(LessonSession).where(LessonSession.id.in_(ids))))
+    return Purged(observations, lessons, purge_idle(session, now))
+
+
+def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -41,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     _engine, sessions = open_database(args.db)
     with sessions.begin() as s:
-        deleted = purge_older_than(s, args.days)
-    print(f"deleted {deleted} observations older than {args.days} days" if args.days > 0 else "retention is off (--days 0)")
+        purged = purge_personal_data(s, args.days)
+    print(f"deleted {purged} (lessons and observations older than {args.days} days, throttle rows idle for a day)"
+          if args.days > 0 else f"retention of lessons and observations is off (--days 0); deleted {purged.attempts} throttle rows")
     return 0
 
 

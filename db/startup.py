@@ -6,11 +6,15 @@ import logging
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.accounts import ensure_admin
-from db.retention import purge_older_than
+from db.accounts import AccountError, ensure_admin
+from db.retention import purge_personal_data
 from db.session import open_database
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(ValueError):
+    """A setting the database cannot be prepared with; the message names it."""
 
 
 def prepare_database(url: str, admin_username: str, admin_password: str,
@@ -19,11 +23,14 @@ def prepare_database(url: str, admin_username: str, admin_password: str,
     observations past retention. Safe to repeat: a second call finds everything done."""
     engine, sessions = open_database(url)
     if admin_username:
-        with sessions.begin() as session:
-            if ensure_admin(session, admin_username, admin_password):
-                log.info("created the first admin account %r from the settings", admin_username)
+        try:
+            with sessions.begin() as session:
+                if ensure_admin(session, admin_username, admin_password):
+                    log.info("created the first admin account %r from the settings", admin_username)
+        except AccountError as exc:
+            raise StartupError(f"ENGAGE_ADMIN_USERNAME / ENGAGE_ADMIN_PASSWORD: {exc}") from None
     with sessions.begin() as session:
-        purged = purge_older_than(session, retention_days)
-    if purged:
-        log.info("retention: deleted %d observations older than %d days", purged, retention_days)
+        purged = purge_personal_data(session, retention_days)
+    if purged.observations or purged.lessons or purged.attempts:
+        log.info("retention (%d days): deleted %s", retention_days, purged)
     return engine, sessions

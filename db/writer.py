@@ -1,6 +1,7 @@
 """The observation writer: a bounded queue the video threads put into, and one thread that commits batches.
 
-`submit` never blocks; when the queue is full the record is dropped and counted, never silently.
+`submit` never blocks; when the queue is full the record is dropped and counted, never silently. Every record
+accepted ends up counted once: written, refused, failed or dropped.
 """
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.schema import PROBABILITY_COLUMNS, ObservationRow
+from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant
 from engine.types import Observation
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,9 @@ class Record:
 class WriterStats:
     submitted: int
     written: int
-    dropped: int
-    failed: int
+    dropped: int  # lost: the queue was full, or the writer closed before the database came back
+    failed: int  # rejected by the database one by one (a bad row)
+    refused: int  # for a participant erased or a lesson ended before the row's time
     queued: int
 
 
@@ -54,16 +57,23 @@ def to_row(record: Record) -> dict[str, object]:
 
 
 class ObservationWriter:
-    """Takes records off the video threads and commits them in batches on its own thread."""
+    """Takes records off the video threads and commits them in batches on its own thread.
+
+    A batch that meets a locked, full or unreachable database is retried, with back-off, for as long as the writer
+    runs: records are lost only when the queue is full (counted at `submit`) or when `close` runs out of time
+    (counted as dropped). Rows for a participant erased or a lesson ended meanwhile are refused and counted, and a
+    row the database rejects costs only itself, never the rest of its batch."""
 
     def __init__(self, sessions: sessionmaker[Session], *, max_queue: int = 20_000, batch_size: int = 500,
-                 flush_interval: float = 0.25, retries: int = 8) -> None:
+                 flush_interval: float = 0.25, max_backoff: float = 2.0, warn_every: float = 10.0) -> None:
         self._sessions = sessions
         self._queue: queue.Queue[Record] = queue.Queue(max_queue)
-        self.batch_size, self.flush_interval, self.retries = batch_size, flush_interval, retries
-        self._counts = {"submitted": 0, "written": 0, "dropped": 0, "failed": 0}
+        self.batch_size, self.flush_interval, self.max_backoff = batch_size, flush_interval, max_backoff
+        self._counts = {"submitted": 0, "written": 0, "dropped": 0, "failed": 0, "refused": 0}
         self._counts_lock = threading.Lock()
         self._stop = threading.Event()
+        self._give_up_at: float | None = None
+        self._warnings = RateLimitedLog(warn_every)
         self._thread = threading.Thread(target=self._run, name="observation-writer", daemon=True)
         self._thread.start()
 
@@ -99,17 +109,42 @@ class ObservationWriter:
 
     def _commit(self, batch: list[Record]) -> None:
         rows = [to_row(r) for r in batch]
-        for attempt in range(self.retries):
+        attempt = 0
+        while True:
             try:
                 with self._sessions.begin() as session:
-                    session.execute(insert(ObservationRow), rows)
-                self._count("written", len(rows))
+                    kept = admissible(session, rows)
+                    if kept:
+                        session.execute(insert(ObservationRow), kept)
+                self._count("written", len(kept))
+                self._count("refused", len(rows) - len(kept))
                 return
-            except OperationalError as exc:  # "database is locked" and friends: wait and retry
-                log.warning("writer: batch of %d failed (attempt %d): %s", len(rows), attempt + 1, exc.orig)
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-        log.error("writer: gave up on a batch of %d observations", len(rows))
-        self._count("failed", len(rows))
+            except IntegrityError as exc:  # erased between the check and the insert, or a row the schema rejects
+                if attempt >= 2:
+                    self._commit_one_by_one(rows)
+                    return
+                log.info("writer: batch of %d rejected (%s); checking it again", len(rows), exc.orig)
+            except (OperationalError, DBAPIError, OSError) as exc:  # locked, disk full, connection lost: wait, retry
+                if self._give_up_at is not None and time.monotonic() > self._give_up_at:
+                    log.error("writer: closing with the database unavailable; %d observations dropped", len(rows))
+                    self._count("dropped", len(rows))
+                    return
+                self._warnings.warn("writer: the database refused a batch of %d (attempt %d, %d queued): %s",
+                                    len(rows), attempt + 1, self._queue.qsize(), getattr(exc, "orig", None) or exc)
+                time.sleep(min(0.05 * 2 ** min(attempt, 10), self.max_backoff))
+            attempt += 1
+
+    def _commit_one_by_one(self, rows: list[dict[str, object]]) -> None:
+        for row in rows:
+            try:
+                with self._sessions.begin() as session:
+                    kept = admissible(session, [row])
+                    if kept:
+                        session.execute(insert(ObservationRow), kept)
+                self._count("written" if kept else "refused")
+            except SQLAlchemyError as exc:
+                log.error("writer: an observation was rejected: %s", getattr(exc, "orig", None) or exc)
+                self._count("failed")
 
     def _run(self) -> None:
         while not (self._stop.is_set() and self._queue.empty()):
@@ -117,7 +152,7 @@ class ObservationWriter:
             if batch:
                 try:
                     self._commit(batch)
-                except Exception:  # a bad record must not kill the writer thread
+                except Exception:  # a bug must not kill the writer thread
                     log.exception("writer: batch of %d observations failed", len(batch))
                     self._count("failed", len(batch))
 
@@ -126,13 +161,60 @@ class ObservationWriter:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             s = self.stats
-            if s.queued == 0 and s.written + s.failed >= s.submitted:
+            if s.queued == 0 and s.written + s.failed + s.refused + s.dropped >= s.submitted:
                 return True
             time.sleep(0.02)
         return False
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write what is queued, then stop the thread."""
-        self.flush(timeout)
+        """Write what is queued within `timeout`, then stop; what could not be written by then is counted dropped."""
+        self._give_up_at = time.monotonic() + timeout
         self._stop.set()
-        self._thread.join(timeout)
+        self._thread.join(timeout + 1.0)
+        left = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+                left += 1
+            except queue.Empty:
+                break
+        if left:
+            log.error("writer: %d queued observations could not be written before closing", left)
+            self._count("dropped", left)
+
+
+def admissible(session: Session, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The rows whose participant still exists and whose lesson exists and had not ended at the row's time: the
+    database never holds an observation of an erased participant or from after its lesson's end."""
+    participant_ids = {r["participant_id"] for r in rows if r["participant_id"] is not None}
+    present = set(session.scalars(select(Participant.id).where(Participant.id.in_(participant_ids)))) if participant_ids else set()
+    lessons = dict(session.execute(select(LessonSession.id, LessonSession.ended_at)
+                                   .where(LessonSession.id.in_({r["session_id"] for r in rows}))).tuples().all())
+
+    def ok(row: dict[str, object]) -> bool:
+        if row["session_id"] not in lessons or (row["participant_id"] is not None and row["participant_id"] not in present):
+            return False
+        ended = lessons[row["session_id"]]  # type: ignore[index]
+        return ended is None or _aware(row["ts"]) <= _aware(ended)  # type: ignore[arg-type]
+
+    return [r for r in rows if ok(r)]
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # SQLite returns naive UTC times
+
+
+class RateLimitedLog:
+    """A warning at most once per interval, with how many were held back since the last one."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval, self._last, self._held = interval, -float("inf"), 0
+
+    def warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            self._held += 1
+            return
+        suffix = f" ({self._held} more since the last warning)" if self._held else ""
+        log.warning(message + suffix, *args)
+        self._last, self._held = now, 0

@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import cv2
 
@@ -34,15 +37,33 @@ class CliError(Exception):
     """A failure to report as one line and exit 2."""
 
 
+def positive_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(rate) or rate <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+    return rate
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one line (with where to find help), like every other error of this command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m engine.analyze", description="Analyse faces in an image or a video.")
+    p = OneLineParser(prog="python -m engine.analyze", description="Analyse faces in an image or a video.")
     p.add_argument("path", type=Path, help="an image (png, jpg, …) or a video (mp4, avi, …)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--annotate", type=Path, metavar="OUT", help="write the image with boxes and labels (images)")
     p.add_argument("--model", default=None, help="model folder name under the models directory (default: the default model)")
     p.add_argument("--runtime", default=None, choices=("tflite", "keras"), help="override the card's runtime")
     p.add_argument("--detector", default=None, choices=("haar", "mtcnn"))
-    p.add_argument("--rate", type=float, default=None, help="video: analyses per second per face (default: 1/ENGAGE_ANALYSIS_INTERVAL)")
+    p.add_argument("--rate", type=positive_rate, default=None,
+                   help="video: analyses per second per face (default: 1/ENGAGE_ANALYSIS_INTERVAL)")
     p.add_argument("--no-emotion", action="store_true", help="detect and track faces only; no emotion inference")
     p.add_argument("--no-attention", action="store_true", help="no landmark-based attention signals")
     p.add_argument("--db", default=None, metavar="URL", help="video: record observations into this database")
@@ -87,12 +108,29 @@ def print_faces_table(results: list[FaceResult]) -> None:
               + " ".join(f"{probs[e]:>6.3f}" for e in EMOTIONS))
 
 
+def check_annotate(path: Path) -> None:
+    """Refuse an output OpenCV cannot write before any work is done."""
+    if not cv2.haveImageWriter(str(path)):
+        raise CliError(f"--annotate {path}: unknown image extension (use .png or .jpg)")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"--annotate {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"--annotate {path}: folder {folder} is not writable")
+
+
 def run_image(args: argparse.Namespace, settings: Settings) -> int:
+    if args.annotate:
+        check_annotate(args.annotate)
     image = read_image(args.path, settings.max_image_pixels)
     detector, classifier = load_parts(args, settings)
     results = analyse_image(image, detector, classifier, load_attention(args, settings))  # type: ignore[arg-type]
     if args.annotate:
-        if not cv2.imwrite(str(args.annotate), draw_faces(image.copy(), results)):
+        try:
+            written = cv2.imwrite(str(args.annotate), draw_faces(image.copy(), results))
+        except cv2.error:
+            written = False
+        if not written:
             raise CliError(f"could not write {args.annotate} (unknown extension or unwritable folder)")
     if args.json:
         print(json.dumps({"faces": [face_to_json(r) for r in results]}))
@@ -107,8 +145,7 @@ def run_video(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.db) != bool(args.session):
         raise CliError("--db and --session go together")
     rate = args.rate if args.rate is not None else 1.0 / settings.analysis_interval
-    if rate <= 0:
-        raise CliError("--rate must be positive")
+    database = connect_database(args.db) if args.db else None  # a bad URL fails now, not after the whole video
     capture, info = open_video(args.path)
     detector, classifier = load_parts(args, settings)
     from tqdm import tqdm
@@ -121,18 +158,32 @@ def run_video(args: argparse.Namespace, settings: Settings) -> int:
     capture.release()
     if result.frames == 0:
         raise CliError(f"{args.path}: no frame could be decoded (corrupt or empty video)")
-    lesson_id = record_video(args.db, args.session, result) if args.db else None
+    lesson_id = record_video(database, args.session, result) if database else None
     report_video(args, result, info.fps, lesson_id)
     return 0
 
 
-def record_video(url: str, title: str, result: VideoResult) -> int:
+def connect_database(url: str):  # type: ignore[no-untyped-def]
+    """The session factory for `url`, with its tables, or a CliError in one line if it cannot be used."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from db.session import open_database
+
+    try:
+        _engine, sessions = open_database(url)
+    except ArgumentError:
+        raise CliError(f"--db {url!r}: not a database URL (e.g. sqlite:///lessons.db)") from None
+    except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise CliError(f"--db {url!r}: cannot open the database ({detail})") from None
+    return sessions
+
+
+def record_video(sessions, title: str, result: VideoResult) -> int:  # type: ignore[no-untyped-def]
     """Write a video's observations into a lesson session, one participant per track."""
     from db.lessons import add_participant, create_lesson, find_lesson, start_lesson
-    from db.session import open_database
     from db.writer import ObservationWriter
 
-    _engine, sessions = open_database(url)
     with sessions.begin() as s:
         lesson = find_lesson(s, title) or create_lesson(s, title, owner="cli")
         start_lesson(s, lesson)
@@ -145,7 +196,7 @@ def record_video(url: str, title: str, result: VideoResult) -> int:
     stats = writer.stats
     if stats.written != len(result.observations):
         raise CliError(f"only {stats.written} of {len(result.observations)} observations were written "
-                       f"({stats.dropped} dropped, {stats.failed} failed)")
+                       f"({stats.dropped} dropped, {stats.failed} failed, {stats.refused} refused)")
     return lesson_id
 
 
@@ -171,13 +222,19 @@ def report_video(args: argparse.Namespace, result: VideoResult, fps: float, less
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as exc:  # a usage error (already printed in one line) or --help
+        return int(exc.code or 0)
     try:
         settings = Settings.from_env()
         if looks_like_video(args.path):
             return run_video(args, settings)
         return run_image(args, settings)
     except (CliError, MediaError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. a folder that vanished or a full disk while writing
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m", ".wmv"})
+MAX_SIDE = 65_536  # longer sides are refused from the header (libpng and OpenCV stop far beyond, noisily)
 MAX_WORK_SIDE = 1920  # larger images are analysed on a downscaled copy; boxes refer to that copy
 
 
@@ -21,23 +22,35 @@ def image_from_bytes(data: bytes, max_pixels: int, source: str = "upload") -> np
     if not data:
         raise MediaError(f"{source}: the file is empty")
     _check_header_size(data, max_pixels, source)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # e.g. a header above OpenCV's own pixel limit
+        raise MediaError(f"{source}: OpenCV refused the image ({str(exc).strip().splitlines()[-1]})") from None
     if image is None:
         raise MediaError(f"{source}: not an image OpenCV can read (corrupt, or an unsupported format)")
     return normalise_image(image)
 
 
 def _check_header_size(data: bytes, max_pixels: int, source: str) -> None:
-    """Refuse decompression bombs by reading the size from the header, before decoding any pixel."""
+    """Refuse decompression bombs by reading the size from the header, before decoding any pixel. A file whose
+    header Pillow cannot read is not decoded at all: OpenCV would decode it without any size check of ours."""
+    import warnings
     from io import BytesIO
 
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(BytesIO(data)) as header:
-            width, height = header.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        return  # let OpenCV try formats PIL does not know; it fails with its own clear message
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit below decides
+            with Image.open(BytesIO(data)) as header:
+                width, height = header.size
+    except Image.DecompressionBombError as exc:
+        raise MediaError(f"{source}: image is far above the limit of {max_pixels:,} pixels ({exc})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise MediaError(f"{source}: not an image this app reads (PNG, JPEG, BMP, TIFF, WebP, GIF; corrupt, "
+                         "or another format)") from None
+    if max(width, height) > MAX_SIDE:
+        raise MediaError(f"{source}: image is {width}x{height}, above the limit of {MAX_SIDE:,} pixels per side")
     if width * height > max_pixels:
         raise MediaError(f"{source}: image is {width}x{height}, above the limit of {max_pixels:,} pixels")
 
@@ -66,7 +79,11 @@ def read_image(path: Path, max_pixels: int) -> np.ndarray:
         raise MediaError(f"{path}: no such file")
     if not path.is_file():
         raise MediaError(f"{path}: not a file")
-    return image_from_bytes(path.read_bytes(), max_pixels, str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return image_from_bytes(data, max_pixels, str(path))
 
 
 def looks_like_video(path: Path) -> bool:
@@ -87,6 +104,13 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     """An opened capture and its properties, or a MediaError if the file holds no readable video."""
     if not path.exists():
         raise MediaError(f"{path}: no such file")
+    if not path.is_file():
+        raise MediaError(f"{path}: not a file")
+    try:
+        with path.open("rb") as probe:
+            probe.read(1)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise MediaError(f"{path}: not a video OpenCV can read (corrupt, or an unsupported codec)")

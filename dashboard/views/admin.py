@@ -21,10 +21,11 @@ db = database()
 if "flash" in st.session_state:  # the outcome of the last deletion, shown once after the rerun
     st.success(st.session_state.pop("flash"))
 stats = db.writer.stats
-a, b, c = st.columns(3)
+a, b, c, d = st.columns(4)
 a.metric("Records written", stats.written)
 b.metric("Dropped (queue full)", stats.dropped)
 c.metric("Failed writes", stats.failed)
+d.metric("Refused (erased, or after the lesson ended)", stats.refused)
 
 with st.expander("Accounts"):
     with db.sessions() as s:

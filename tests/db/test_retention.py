@@ -56,3 +56,31 @@ def test_retention_command(tmp_path, capsys: pytest.CaptureFixture[str]) -> None
     fill(sessions, [1, 100])
     assert main(["--db", url, "--days", "30"]) == 0
     assert "deleted" in capsys.readouterr().out and count(sessions, ObservationRow) == 2
+
+
+def test_old_lessons_go_with_their_display_names_and_idle_throttle_rows_go_after_a_day(db) -> None:  # type: ignore[no-untyped-def]
+    from db.lessons import end_lesson
+    from db.retention import purge_personal_data
+    from db.schema import Attempt, LessonSession
+    from db.throttle import claim
+
+    _, sessions = db
+    with sessions.begin() as s:
+        old = create_lesson(s, "Last term", start=True)
+        add_participant(s, old, "Real Name", consent=True)
+        end_lesson(s, old)
+        old.ended_at = NOW - timedelta(days=40)
+        recent = create_lesson(s, "This week", start=True)
+        add_participant(s, recent, "Other Name", consent=True)
+        recent.created_at = NOW - timedelta(days=2)
+    claim_session = sessions()
+    claim(claim_session, "login:ada|10.0.0.1", NOW - timedelta(days=2))
+    claim(claim_session, "join:10.0.0.9", NOW - timedelta(hours=2))
+    claim_session.close()
+    with sessions.begin() as s:
+        purged = purge_personal_data(s, 30, now=NOW)
+    assert purged.lessons == 1 and purged.attempts == 1
+    with sessions() as s:
+        assert [lesson.title for lesson in s.scalars(select(LessonSession))] == ["This week"]
+        assert [p.display_name for p in s.scalars(select(Participant))] == ["Other Name"]
+        assert [a.key for a in s.scalars(select(Attempt))] == ["join:10.0.0.9"]
