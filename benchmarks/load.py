@@ -1,10 +1,12 @@
 """Load test (loopback only, bounded): simulated students write through the real writer while teachers query.
 
-python -m benchmarks.load --students 50 --seconds 30 --json
+python -m benchmarks.load --students 50 --seconds 30 [--faults lock|erase] [--fault-seconds 10] [--db URL] --json
 
 Each student submits one observation per second (as a stream at ENGAGE_ANALYSIS_INTERVAL=1 does) from its
 own thread; a teacher thread runs the live dashboard's query (last 10 minutes, 10 s windows) in a loop.
-The last line is one JSON object with expected, written, lost, dropped, failed and p95_query_ms.
+The last line is one JSON object with expected, written, stored, lost, dropped, failed, refused and p95_query_ms.
+--faults injects a fault halfway: `lock` holds the database's write lock for --fault-seconds (another process
+writing), `erase` erases one streaming student's data (their rows are then refused; the others must lose none).
 """
 from __future__ import annotations
 
@@ -45,12 +47,32 @@ def teacher(sessions, lesson_id: int, stop: threading.Event, timings: list[float
         stop.wait(1.0)  # the dashboard refreshes every few seconds; one query a second is a busy teacher
 
 
+def inject(fault: str, engine, sessions, lesson_id: int, victim: int, hold: float) -> None:  # type: ignore[no-untyped-def]
+    """The fault, halfway through the run, on the caller's thread."""
+    from db.retention import delete_participant_data
+
+    if fault == "erase":
+        with sessions.begin() as s:
+            delete_participant_data(s, victim)
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("LOCK TABLE observations IN EXCLUSIVE MODE")
+        time.sleep(hold)
+        conn.exec_driver_sql("COMMIT")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.splitlines()[0])
     p.add_argument("--students", type=int, default=50)
     p.add_argument("--seconds", type=int, default=30)
     p.add_argument("--teachers", type=int, default=2)
     p.add_argument("--db", default="", help="SQLAlchemy URL (default: a new SQLite file in a temporary folder)")
+    p.add_argument("--faults", choices=("none", "lock", "erase"), default="none")
+    p.add_argument("--fault-seconds", type=float, default=10.0, help="how long --faults lock holds the lock")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -69,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                     for i, pid in enumerate(pids)]
         for t in teachers + students:
             t.start()
+        if args.faults != "none":
+            time.sleep(args.seconds / 2)
+            inject(args.faults, engine, sessions, lesson_id, pids[0], args.fault_seconds)
         for t in students:
             t.join()
         writer.close(timeout=60)
@@ -79,14 +104,15 @@ def main(argv: list[str] | None = None) -> int:
             stored = len(observations_frame(s, lesson_id))
         engine.dispose()
     stats = writer.stats
-    expected = args.students * args.seconds
+    expected = (args.students - (args.faults == "erase")) * args.seconds  # an erased student's rows go
     p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 2 else (timings[0] if timings else 0.0)
     result = {"expected": expected, "written": stats.written, "stored": stored, "lost": expected - stored,
-              "dropped": stats.dropped, "failed": stats.failed, "queries": len(timings), "p95_query_ms": round(p95, 1),
+              "dropped": stats.dropped, "failed": stats.failed, "refused": stats.refused, "faults": args.faults,
+              "queries": len(timings), "p95_query_ms": round(p95, 1),
               "database": url.split(":", 1)[0]}
     table = (f"{args.students} students x {args.seconds} s at 1 observation/s, {args.teachers} teachers querying\n"
              f"expected {expected}  written {stats.written}  stored {stored}  lost {result['lost']}  "
-             f"dropped {stats.dropped}  failed {stats.failed}\n"
+             f"dropped {stats.dropped}  failed {stats.failed}  refused {stats.refused}  (fault: {args.faults})\n"
              f"teacher query p95 {result['p95_query_ms']} ms over {len(timings)} queries")
     emit(result, table, args.json)
     return 0 if result["lost"] == 0 else 1
