@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from dashboard.text import plotly_escape
 from engine.types import EMOTIONS, Prediction
 
 # One colour per emotion, used by every chart so a colour always means the same feeling.
@@ -79,7 +80,7 @@ def timeline_heatmap(frame: pd.DataFrame, names: dict[int, str], window: str = "
     pivot = top.assign(code=top["label"].map(codes)).pivot(index="participant_id", columns="window", values="code")
     scale = [[i / (len(EMOTIONS) - 1), EMOTION_COLOURS[e]] for i, e in enumerate(EMOTIONS)]
     labels = pivot.apply(lambda col: col.map(lambda v: EMOTIONS[int(v)] if pd.notna(v) else ""))
-    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(), x=list(pivot.columns), y=[names.get(int(p), str(p)) for p in pivot.index],
+    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(), x=list(pivot.columns), y=[plotly_escape(names.get(int(p), str(p))) for p in pivot.index],
                                colorscale=scale, zmin=0, zmax=len(EMOTIONS) - 1, showscale=False,
                                text=labels.to_numpy(), hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
     fig.update_layout(title="Per-student timeline", height=120 + 28 * len(pivot), **LAYOUT)

@@ -7,6 +7,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from dashboard.consent import consent_text
 from dashboard.resources import analysis_worker, classifier, database, facemesh, get_settings, scan_worker
 from dashboard.streaming import frame_callback, make_processor, media_constraints, rtc_configuration
+from dashboard.text import md_escape
 from dashboard.webrtc_context import keep_rendered_context
 from db.lessons import LessonError, add_participant, lesson_by_code
 from db.schema import LessonSession
@@ -42,7 +43,7 @@ if joined is None and pending is None:
 
 if joined is None:
     assert pending is not None
-    st.subheader(f"{pending['lesson']}")
+    st.subheader(md_escape(pending["lesson"]))
     st.markdown(consent_text(settings.emotion_inference, pending["per_student"], settings.min_group_size))
     with st.form("consent"):
         agree = st.checkbox("I have read this and agree to stream")
@@ -91,7 +92,7 @@ ctx = webrtc_streamer(
     async_processing=settings.async_processing,
 )
 streaming = ctx.state.playing or ctx.state.signalling
-greeting.success(f"You are in **{joined['lesson']}** as **{joined['name']}**. "
+greeting.success(f"You are in **{md_escape(joined['lesson'])}** as **{md_escape(joined['name'])}**. "
                  + ("Your camera is shared; press STOP to stop sharing it." if streaming
                     else "Press START to share your camera."))
 

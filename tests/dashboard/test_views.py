@@ -241,3 +241,20 @@ def test_attention_only_teacher_view_shows_attention_not_mood(app_env: Env, monk
     assert any("without emotion inference" in i.value for i in at.info)
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(specs) == 2 and '"Attention"' in specs[0] and "Students streaming" in specs[1]
+
+
+def test_a_markdown_lesson_title_is_shown_as_typed(app_env: Env) -> None:
+    from markdown_it import MarkdownIt
+
+    title = "[Click for free pizza](https://evil.example) **now**"
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        from db.lessons import create_lesson
+
+        code = create_lesson(s, title, owner="teacher", start=True).join_code
+    at = run("student.py", account=None)
+    at.text_input[0].set_value(code)
+    at.text_input[1].set_value("[me](https://x.example)")
+    at.button[0].click().run()
+    (tokens,) = MarkdownIt().parseInline(at.subheader[0].value)
+    assert [t.type for t in tokens.children or []] == ["text"] and tokens.children[0].content == title
