@@ -13,6 +13,10 @@ DETECTORS: tuple[str, ...] = ("haar", "mtcnn")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+TRUE_WORDS: tuple[str, ...] = ("1", "true", "yes", "on")
+FALSE_WORDS: tuple[str, ...] = ("0", "false", "no", "off")
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value that cannot be used."""
 
@@ -164,7 +168,10 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, Path):
             return Path(raw)
         if isinstance(default, bool):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in TRUE_WORDS + FALSE_WORDS:
+                raise ValueError(f"expected one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
+            return word in TRUE_WORDS
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):

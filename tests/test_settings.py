@@ -29,7 +29,8 @@ def test_values_are_read_and_typed() -> None:
     {"ENGAGE_SWITCH_INTERVAL_MS": "-0.1"}, {"ENGAGE_RETURN_VIDEO_KBPS": "-1"},
     {"ENGAGE_FRAME_THREADS": "-1"},
     {"ENGAGE_DECODER_THREADS": "-1"}, {"ENGAGE_BACKGROUND_NICE": "-1"}, {"ENGAGE_BACKGROUND_NICE": "20"},
-    {"ENGAGE_LOG_LEVEL": "chatty"}, {"ENGAGE_INSTANCES": "-1"},
+    {"ENGAGE_LOG_LEVEL": "chatty"}, {"ENGAGE_INSTANCES": "-1"}, {"ENGAGE_ATTENTION": "flase"},
+    {"ENGAGE_BLINK_TRACKING": "maybe"},
 ])
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="ENGAGE_"):
@@ -90,3 +91,32 @@ def test_named_loggers_can_log_at_debug_while_the_rest_stays_at_the_level() -> N
     assert done.returncode == 0, done.stderr
     assert "DEBUG streamlit_webrtc.component: lifecycle" in done.stderr and "DEBUG engine.y: why" in done.stderr
     assert "noise" not in done.stderr
+
+
+def test_booleans_take_the_usual_words_and_nothing_else() -> None:
+    for word in ("1", "true", "Yes", " on "):
+        assert Settings.from_env({"ENGAGE_ATTENTION": word}).attention is True
+    for word in ("0", "FALSE", "no", "off"):
+        assert Settings.from_env({"ENGAGE_ATTENTION": word}).attention is False
+
+
+def test_a_bad_setting_stops_the_app_with_one_line(capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.serve import main
+
+    monkeypatch.setenv("ENGAGE_ATTENTION", "flase")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ENGAGE_ATTENTION" in err and "Traceback" not in err
+
+
+def test_a_refused_first_admin_stops_the_app_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.serve import main
+
+    monkeypatch.setenv("ENGAGE_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("ENGAGE_ADMIN_USERNAME", "a")
+    monkeypatch.setenv("ENGAGE_ADMIN_PASSWORD", "a long enough passphrase")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ENGAGE_ADMIN_USERNAME" in err and "usernames are" in err
