@@ -91,12 +91,20 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     c.metric("Records", len(frame))
     for alert in attention_needed(visible, expected_students=len(names)):
         st.warning(f"Attention needed: {alert.message}.", icon=":material/warning:")
-    if len(visible) < len(shares):
+    streaming = recent["participant_id"].nunique() if len(recent) else 0
+    if live and not show_individuals and streaming < settings.min_group_size:
+        st.info(f"{streaming} student{'s' if streaming != 1 else ''} streaming: class figures appear from "
+                f"{settings.min_group_size}, to protect privacy.", icon=":material/group:")
+    elif len(visible) < len(shares):
         st.caption(f"Windows with fewer than {settings.min_group_size} students are hidden to protect privacy.")
+    current_hidden = len(shares) > 0 and (visible.empty or visible["window"].max() < shares["window"].max())
     if settings.emotion_inference:
         left, right = st.columns([2, 1])
         left.plotly_chart(charts.mood_area(visible), key="mood")
-        right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
+        if live and current_hidden:  # never an older window shown as the current one
+            right.info(f"Right now: fewer than {settings.min_group_size} students in the latest window.")
+        else:
+            right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
     attention = attention_shares(frame, WINDOW)
     visible_attention = attention if show_individuals else hide_small_groups(attention, settings.min_group_size)
     if not attention.empty or not settings.emotion_inference:

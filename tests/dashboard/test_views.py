@@ -62,6 +62,13 @@ def test_teacher_sees_live_class_mood(app_env: Env) -> None:
 def test_aggregate_mode_hides_windows_with_too_few_students(app_env: Env) -> None:
     fill_lesson(app_env.url, "Tiny group", students=2, seconds=30)
     at = run("teacher.py")
+    assert any("2 students streaming: class figures appear from 3" in i.value for i in at.info)
+    assert any("Right now: fewer than 3 students in the latest window" in i.value for i in at.info)  # nothing stale
+
+
+def test_a_replay_says_which_windows_are_hidden(app_env: Env) -> None:
+    fill_lesson(app_env.url, "Tiny group", students=2, seconds=30, ended=True)
+    at = run("teacher.py")
     assert any("fewer than 3 students are hidden" in c.value for c in at.caption)
 
 
