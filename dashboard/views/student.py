@@ -100,11 +100,11 @@ greeting.success(f"You are in **{md_escape(joined['lesson'])}** as **{md_escape(
 # Each rerun of this fragment costs the server far more than it looks (benchmarks.browser_capacity measured
 # 0.133 cores per streaming student with a 2 s refresh, 0.066 with 15 s: about 0.15 CPU-seconds a rerun), so
 # once frames flow the counter refreshes every minute; the overlay on the student's own video is what shows
-# the analysis live. Until the first frame it checks every 2 s, then reruns the page once to slow down. Nothing
+# the analysis live. Until the first record it checks every 2 s, then reruns the page once to slow down. Nothing
 # refreshes before the connection is up: START and STOP rerun the page themselves, and a fragment's timed rerun
 # during the offer/answer exchange risks the component's state update (Streamlit drops non-fragment widget state
 # in some timed fragment reruns: streamlit/streamlit#10805; CI once saw a START press that did not take).
-connecting = ctx.state.playing and processor.stats.frames == 0
+connecting = ctx.state.playing and processor.stats.observations == 0  # until the first record, not the first frame
 refresh = CONNECTING_REFRESH_S if connecting else STATUS_REFRESH_S if ctx.state.playing else None
 
 
@@ -112,7 +112,7 @@ refresh = CONNECTING_REFRESH_S if connecting else STATUS_REFRESH_S if ctx.state.
 def status() -> None:
     assert processor is not None
     stats = processor.stats
-    if connecting and stats.frames > 0:
+    if connecting and stats.observations > 0:
         st.rerun()  # the whole page: the greeting and the slower refresh
     every = f" (updates every {refresh:g} s)" if refresh else ""
     if stats.frames == 0:
