@@ -22,6 +22,22 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+_SERVERS: dict[str, tuple[Path, Path, Path, Path]] = {}  # admin URL -> binaries, data, root, socket folder
+
+
+def stop_and_start(admin_url: str, down_seconds: float) -> None:
+    """Stop a server `postgres_server` started (fast shutdown: clients are cut off), wait, start it again."""
+    import time
+
+    binaries, data, root, sock = _SERVERS[admin_url]
+    ctl = str(binaries / "pg_ctl")
+    subprocess.run(_as_owner([ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), check=True, capture_output=True)
+    time.sleep(down_seconds)
+    subprocess.run(_as_owner([ctl, "-D", str(data), "-w", "-l", str(root / "log"),
+                              "-o", f"-k {sock} -c listen_addresses='' -c fsync=off", "start"]),
+                   check=True, capture_output=True)
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Start a server in a temporary folder; yields an admin URL for its `postgres` database."""
@@ -40,8 +56,11 @@ def postgres_server() -> Iterator[str]:
         subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"),
                                   "-o", f"-k {sock} -c listen_addresses='' -c fsync=off", "start"]),
                        check=True, capture_output=True)
-        yield f"postgresql+psycopg://engage@/postgres?host={sock}"
+        url = f"postgresql+psycopg://engage@/postgres?host={sock}"
+        _SERVERS[url] = (binaries, data, root, sock)
+        yield url
     finally:
+        _SERVERS.pop(f"postgresql+psycopg://engage@/postgres?host={sock}", None)
         subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

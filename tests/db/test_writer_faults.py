@@ -128,3 +128,102 @@ def test_no_observation_is_stored_after_its_lesson_ended(db) -> None:  # type: i
     writer.submit(lesson_id, pid, make_observation(ts=datetime.now(UTC) + timedelta(seconds=5)))
     writer.close()
     assert writer.stats.written == 1 and writer.stats.refused == 2 and count(sessions) == 1
+
+
+@pytest.mark.postgres
+def test_postgresql_stopped_and_restarted_mid_load_loses_nothing() -> None:
+    from tests.postgres import fresh_database, pg_bin, postgres_server, stop_and_start
+
+    if pg_bin() is None:
+        pytest.fail("PostgreSQL is not installed (bash scripts/test.sh installs it as root on Debian)")
+    with postgres_server() as admin:
+        _engine, sessions = open_database(fresh_database(admin))
+        lesson_id, participants = lesson_with_participants(sessions, 3)
+        writer = ObservationWriter(sessions, batch_size=20, flush_interval=0.05)
+        stop = threading.Event()
+
+        def stream(pid: int) -> None:
+            while not stop.is_set():
+                assert writer.submit(lesson_id, pid, make_observation())
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=stream, args=(p,)) for p in participants]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        stop_and_start(admin, down_seconds=5.0)
+        time.sleep(1.0)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert writer.flush(timeout=60)
+        writer.close()
+        print(f"PostgreSQL down 5 s: {writer.stats}")
+        assert_nothing_lost(writer.stats, count(sessions))
+
+
+def test_a_really_full_disk_loses_nothing_once_space_is_freed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On an 8 MiB tmpfs where the test may mount one (root on Linux); elsewhere the same through a simulated
+    'database or disk is full'."""
+    import subprocess
+
+    disk = tmp_path / "small"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True).returncode == 0
+    try:
+        _engine, sessions = open_database(f"sqlite:///{disk / 'full.db'}")
+        lesson_id, (pid,) = lesson_with_participants(sessions, 1)
+        filler = disk / "filler"
+        if mounted:
+            with filler.open("wb") as f:  # leave the database almost no room
+                try:
+                    f.write(b"\0" * (8 * 2**20))
+                except OSError:
+                    pass
+        writer = ObservationWriter(sessions if mounted else FailingFor(sessions, 3.0), batch_size=50)  # type: ignore[arg-type]
+        for _ in range(1000):
+            assert writer.submit(lesson_id, pid, make_observation())
+        time.sleep(2.0)
+        stuck = writer.stats
+        if mounted:
+            assert stuck.written < 1000  # the disk really filled up
+            filler.unlink()
+        assert writer.flush(timeout=60)
+        writer.close()
+        print(f"full disk ({'tmpfs' if mounted else 'simulated'}): before freeing {stuck}, after {writer.stats}")
+        assert_nothing_lost(writer.stats, count(sessions))
+    finally:
+        if mounted:
+            _engine.dispose()
+            subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_writing_process_terminated_and_restarted_keeps_what_it_accepted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    engine, sessions = open_database(url)
+    lesson_id, (pid,) = lesson_with_participants(sessions, 1)
+
+    def run_process(count: int, locked_for: float) -> int:
+        with engine.connect() as conn:
+            if locked_for:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # its rows are still queued when it is told to stop
+            child = subprocess.Popen([sys.executable, "-m", "tests.db.writer_process", url, str(lesson_id), str(pid),
+                                      str(count)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+            assert child.stdout is not None
+            accepted = int(child.stdout.readline())
+            child.send_signal(signal.SIGTERM)
+            if locked_for:
+                time.sleep(locked_for)
+                conn.exec_driver_sql("COMMIT")
+        assert child.wait(timeout=60) == 0
+        return accepted
+
+    first = run_process(500, locked_for=2.0)
+    second = run_process(300, locked_for=0.0)  # the restarted process goes on writing
+    assert first == 500 and second == 300 and count(sessions) == 800
