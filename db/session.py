@@ -41,6 +41,24 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+class DatabaseUnavailable(ValueError):
+    """The URL is not a database URL, or the database cannot be opened; the message is one line."""
+
+
+def connect(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    """`open_database`, with every way it can fail (a bad URL, a missing driver, an unreachable server, a folder
+    that cannot be made) as one DatabaseUnavailable, for entry points that must report it in one line."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        return open_database(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(f"{url!r} is not a database URL (e.g. sqlite:///lessons.db)") from None
+    except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(f"cannot open the database {url!r} ({detail})") from None
+
+
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     """Engine, tables and session factory in one call, for entry points."""
     engine = make_engine(url)

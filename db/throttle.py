@@ -30,16 +30,19 @@ def claim(session: Session, key: str, now: datetime, *, free: int = FREE_FAILURE
     that a request never holds two connections and the count survives the caller's rollback. Parallel attempts
     are serialised by the database's row (PostgreSQL) or file (SQLite) lock on the UPDATE."""
     bind = session.get_bind()
-    for _ in range(3):
+    for _ in range(5):
         try:
             with Session(bind) as own, own.begin():
-                return _claim(own, key, now, free, max_wait)
+                wait = _claim(own, key, now, free, max_wait)
         except IntegrityError:
             continue  # two first attempts made the row at once: count this one against it
+        if wait is not None:
+            return wait
     return 0.0
 
 
-def _claim(own: Session, key: str, now: datetime, free: int, max_wait: timedelta) -> float:
+def _claim(own: Session, key: str, now: datetime, free: int, max_wait: timedelta) -> float | None:
+    """0.0 when counted, the wait when blocked, None when the row appeared meanwhile (try again)."""
     counted = own.execute(  # type: ignore[attr-defined]
         update(Attempt)
         .where(Attempt.key == key, or_(Attempt.blocked_until.is_(None), Attempt.blocked_until <= now))
@@ -53,8 +56,11 @@ def _claim(own: Session, key: str, now: datetime, free: int, max_wait: timedelta
             own.execute(update(Attempt).where(Attempt.key == key).values(blocked_until=now + wait))
         return 0.0
     existing = own.get(Attempt, key)
-    if existing is not None and existing.blocked_until is not None:
-        return max((_aware(existing.blocked_until) - now).total_seconds(), 0.0)
+    if existing is not None:
+        # The UPDATE did not count it: blocked, or (PostgreSQL, read committed) made by another attempt after the
+        # UPDATE's snapshot; then it must be counted by a new UPDATE, never let through uncounted.
+        wait = (_aware(existing.blocked_until) - now).total_seconds() if existing.blocked_until else 0.0
+        return wait if wait > 0 else None
     own.add(Attempt(key=key, failures=1, blocked_until=now))
     own.flush()
     return 0.0

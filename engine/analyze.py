@@ -165,18 +165,12 @@ def run_video(args: argparse.Namespace, settings: Settings) -> int:
 
 def connect_database(url: str):  # type: ignore[no-untyped-def]
     """The session factory for `url`, with its tables, or a CliError in one line if it cannot be used."""
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    from db.session import open_database
+    from db.session import DatabaseUnavailable, connect
 
     try:
-        _engine, sessions = open_database(url)
-    except ArgumentError:
-        raise CliError(f"--db {url!r}: not a database URL (e.g. sqlite:///lessons.db)") from None
-    except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise CliError(f"--db {url!r}: cannot open the database ({detail})") from None
-    return sessions
+        return connect(url)[1]
+    except DatabaseUnavailable as exc:
+        raise CliError(f"--db: {exc}") from None
 
 
 def record_video(sessions, title: str, result: VideoResult) -> int:  # type: ignore[no-untyped-def]

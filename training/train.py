@@ -263,9 +263,9 @@ def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
         return export_now(run, cfg, args)
     run.folder.mkdir(parents=True, exist_ok=True)
     state = {} if args.fresh else run.read()
-    run.write(**{**state, "precision": apply_precision(cfg.precision)})
-    if state and state.get("config", {}).get("arch") != cfg.arch:
+    if state.get("config") and state["config"].get("arch") != cfg.arch:
         raise SystemExit(f"{run.folder} holds a run of another architecture; use --fresh or another --name")
+    run.write(**{**state, "precision": apply_precision(cfg.precision)})
     done = int(state.get("epoch", 0)) if state and run.last.exists() else 0
     keras.utils.set_random_seed(cfg.seed + done)
     splits = load_dataset(Path(cfg.data), Path(args.cache_dir), Path(cfg.ferplus) if cfg.ferplus else None)
