@@ -59,8 +59,8 @@ def _claim(own: Session, key: str, now: datetime, free: int, max_wait: timedelta
     if existing is not None:
         # The UPDATE did not count it: blocked, or (PostgreSQL, read committed) made by another attempt after the
         # UPDATE's snapshot; then it must be counted by a new UPDATE, never let through uncounted.
-        wait = (_aware(existing.blocked_until) - now).total_seconds() if existing.blocked_until else 0.0
-        return wait if wait > 0 else None
+        remaining = (_aware(existing.blocked_until) - now).total_seconds() if existing.blocked_until else 0.0
+        return remaining if remaining > 0 else None
     own.add(Attempt(key=key, failures=1, blocked_until=now))
     own.flush()
     return 0.0
