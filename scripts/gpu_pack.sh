@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what a lent GPU machine lacks into .gpu/ (git-ignored; pass it with the run's `carry`): the Keras wheel and
-# its missing dependencies for Python 3.12, and FER2013's Training split as a bundle (about 45 MiB).
+# its missing dependencies for Python 3.12, and FER2013's Training split as a bundle (45.3 MiB).
 # Usage: bash scripts/gpu_pack.sh path/to/your/fer2013.csv.gz [path/to/fer2013new.csv]
 set -euo pipefail
 cd "$(dirname "$0")/.."
