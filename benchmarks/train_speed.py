@@ -89,8 +89,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
             clock = step_clock()
             if name == "loop":
                 model.fit(batches, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
-                if hasattr(batches, "on_epoch_end"):
-                    batches.on_epoch_end()
+                batches.on_epoch_end()
             else:
                 model.fit(x, y, sample_weight=w, batch_size=args.batch_size, epochs=1, shuffle=False, verbose=0,
                           callbacks=[clock])

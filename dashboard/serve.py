@@ -248,17 +248,14 @@ async def balance(own: dict[str, str], ports: list[int], procs: list[subprocess.
 def prepare(settings: Settings) -> str | None:
     """Tables, the first admin and retention, once here (so instances do not race to create the same tables); the
     reason in one line if the settings or the database cannot be used."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    from db.session import DatabaseUnavailable
     from db.startup import StartupError, prepare_database
 
     try:
         engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
                                      settings.retention_days)
-    except StartupError as exc:
+    except (StartupError, DatabaseUnavailable) as exc:
         return str(exc)
-    except (SQLAlchemyError, OSError) as exc:
-        return f"the database {settings.resolved_database_url!r} cannot be used: {getattr(exc, 'orig', None) or exc}"
     engine.dispose()
     return None
 

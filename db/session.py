@@ -55,8 +55,13 @@ def connect(url: str) -> tuple[Engine, sessionmaker[Session]]:
     except ArgumentError:
         raise DatabaseUnavailable(f"{url!r} is not a database URL (e.g. sqlite:///lessons.db)") from None
     except (SQLAlchemyError, ImportError, OSError, ValueError) as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseUnavailable(f"cannot open the database {url!r} ({detail})") from None
+        raise unavailable(url, exc) from None
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """`exc`, met while using the database at `url`, as one line."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return DatabaseUnavailable(f"cannot use the database {url!r} ({detail})")
 
 
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
