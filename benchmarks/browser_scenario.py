@@ -141,6 +141,22 @@ def sign_in(page: Page, plan: dict, path: str) -> None:  # type: ignore[type-arg
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
 
 
+def end_lesson(teacher: Page, pages: list[Page], joined: list[dict[str, object]], shots: Path) -> None:
+    """The teacher presses End lesson; each student's entry gets how long their page took to say so (seconds after
+    the press, or None) and what it said then."""
+    teacher.get_by_role("button", name="End lesson").click()
+    pressed = time.monotonic()
+    for i, page in enumerate(pages):
+        try:
+            page.get_by_text("has ended").first.wait_for(timeout=30_000)
+            joined[i]["ended_seen_s"] = round(time.monotonic() - pressed, 1)
+        except PlaywrightTimeout:
+            joined[i]["ended_seen_s"] = None
+        joined[i]["ended_text"] = page.inner_text(MAIN)
+        joined[i]["player_after_end"] = page.locator("iframe[title*='webrtc']").count()
+        page.screenshot(path=str(shots / f"student{i}-ended.png"), full_page=True)
+
+
 def main(plan_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text())
     shots = Path(plan["shots_dir"])
@@ -183,6 +199,8 @@ def main(plan_path: str) -> int:
             time.sleep(4)  # one live refresh
             teacher.screenshot(path=str(shots / "teacher.png"), full_page=True)
             result["teacher_text"] = teacher.inner_text(MAIN)
+            if plan.get("end_lesson"):
+                end_lesson(teacher, pages, joined, shots)
             for page in pages:
                 page.close()
             for browser in browsers:

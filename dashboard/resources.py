@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.streaming import tune_webrtc
+from db.lesson_ends import LessonEnds
 from db.startup import prepare_database
 from db.writer import ObservationWriter
 from engine.attention import FaceMesh
@@ -83,6 +84,16 @@ def facemesh() -> FaceMesh | None:
 
 def database() -> Database:
     return get_database(get_settings().resolved_database_url)
+
+
+@st.cache_resource
+def get_lesson_ends(url: str) -> LessonEnds:
+    """Which lessons have ended, for every stream of the process (one query a second at most)."""
+    return LessonEnds(get_database(url).sessions)
+
+
+def lesson_ends() -> LessonEnds:
+    return get_lesson_ends(get_settings().resolved_database_url)
 
 
 def classifier() -> EmotionClassifier | None:

@@ -5,6 +5,7 @@ processor (which holds no Streamlit state) and the writer's non-blocking submit;
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import av
@@ -21,6 +22,8 @@ from engine.inference import AnalysisWorker
 from engine.scanning import ScanWorker
 from engine.stream import StreamProcessor
 from settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def make_processor(settings: Settings, classifier: EmotionClassifier | None, writer: ObservationWriter,
@@ -51,10 +54,35 @@ def from_bgr(image: np.ndarray) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(image, format="bgr24")
 
 
-def frame_callback(processor: StreamProcessor) -> Callable[[av.VideoFrame], av.VideoFrame]:
-    """The video_frame_callback: decode to BGR, process in memory (never stored), encode back."""
+class StreamEnd:
+    """Ends one student's stream once their lesson has ended: `ended` is asked for every frame (cheap: see
+    db.lesson_ends), and the first time it says yes, `on_end` runs once (forget the tracks, close the connection)."""
+
+    def __init__(self, ended: Callable[[], bool], on_end: Callable[[], None]) -> None:
+        self._ended, self._on_end = ended, on_end
+        self.done = False
+
+    def __call__(self) -> bool:
+        if self.done:
+            return True
+        if not self._ended():
+            return False
+        self.done = True
+        try:
+            self._on_end()
+        except Exception:  # closing is best effort: the frames are no longer analysed either way
+            log.exception("could not end a stream")
+        return True
+
+
+def frame_callback(processor: StreamProcessor,
+                   end: Callable[[], bool] | None = None) -> Callable[[av.VideoFrame], av.VideoFrame]:
+    """The video_frame_callback: decode to BGR, process in memory (never stored), encode back. Once `end` says so
+    (the lesson has ended) frames go back untouched: nothing more is analysed or recorded."""
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        if end is not None and end():
+            return frame
         image = to_bgr(frame)
         out = processor.process(image)
         if out is image:  # nothing drawn: send the student's own frame back unconverted

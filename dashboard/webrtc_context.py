@@ -17,6 +17,7 @@ streamlit-webrtc, whose page-change observer also stops the worker then.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -63,3 +64,44 @@ def _finished_runs() -> int | None:
 
     info = get_this_session_info()
     return get_script_run_count(info) if info else None
+
+
+def stop_stream(context: object | None) -> bool:
+    """Close a streamer's WebRTC connection from the server (the lesson ended), without waiting for it. The
+    browser's player sees its connection close and stops, which reruns the student's page. streamlit-webrtc has
+    no public call for this; its context's worker (`_get_worker`, 0.79) is what STOP itself stops."""
+    get_worker = getattr(context, "_get_worker", None)
+    worker = get_worker() if callable(get_worker) else None
+    if worker is None:
+        return False
+    threading.Thread(target=worker.stop, name="stop-ended-stream", daemon=True).start()
+    return True
+
+
+def this_session_id() -> str | None:
+    """The id of the browser session whose script is running in this thread (None outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def rerun_session(session_id: str | None) -> bool:
+    """Rerun a browser session's whole page from another thread, the way Streamlit's own run-on-save does
+    (`AppSession.request_rerun` with the session's last client state, Streamlit 1.67): a stream's callback uses it
+    so that the student's page says at once that the lesson ended, instead of when the browser notices the closed
+    connection (Chromium takes 5-8 s). False when the session is gone."""
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from streamlit.runtime import Runtime
+
+    if session_id is None or not Runtime.exists():
+        return False
+    info = Runtime.instance()._session_mgr.get_active_session_info(session_id)
+    if info is None:
+        return False
+    state = ClientState()
+    state.CopyFrom(info.session._client_state)
+    state.fragment_id = ""  # the whole page, not the fragment that ran last
+    state.is_auto_rerun = False
+    info.session.request_rerun(state)
+    return True

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant
@@ -17,11 +17,12 @@ LABEL_OF_COLUMN = dict(zip(PROBABILITY_COLUMNS, EMOTIONS))
 
 def observations_frame(session: Session, lesson_id: int, since: datetime | None = None,
                        participant_id: int | None = None) -> pd.DataFrame:
-    """Observations of a lesson (optionally from `since`, or of one participant), oldest first."""
+    """Observations of a lesson (optionally from `since`, or of one participant), oldest first; only those within
+    the lesson's time span (the writer refuses later ones; a database from before that rule may hold some)."""
     cols = [ObservationRow.ts, ObservationRow.participant_id, ObservationRow.track_id, ObservationRow.label,
             ObservationRow.confidence, *(getattr(ObservationRow, c) for c in PROBABILITY_COLUMNS),
             ObservationRow.model_name, ObservationRow.extras]
-    query = select(*cols).where(ObservationRow.session_id == lesson_id)
+    query = select(*cols).where(within_lesson(session, lesson_id))
     if since is not None:
         query = query.where(ObservationRow.ts >= since)
     if participant_id is not None:
@@ -30,6 +31,13 @@ def observations_frame(session: Session, lesson_id: int, since: datetime | None 
     frame = pd.DataFrame(rows, columns=[c.key for c in cols])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     return frame
+
+
+def within_lesson(session: Session, lesson_id: int) -> ColumnElement[bool]:
+    """The condition for a lesson's observations up to its end (all of them while it runs)."""
+    ended_at = session.scalar(select(LessonSession.ended_at).where(LessonSession.id == lesson_id))
+    condition = ObservationRow.session_id == lesson_id
+    return and_(condition, ObservationRow.ts <= ended_at) if ended_at is not None else condition
 
 
 def emotion_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
@@ -101,7 +109,7 @@ def session_summary(session: Session, lesson_id: int) -> SessionSummary:
     lesson = session.get(LessonSession, lesson_id)
     if lesson is None:
         raise LookupError(f"no lesson session with id {lesson_id}")
-    where = ObservationRow.session_id == lesson_id
+    where = within_lesson(session, lesson_id)
     n, first, last = session.execute(
         select(func.count(ObservationRow.id), func.min(ObservationRow.ts), func.max(ObservationRow.ts)).where(where)
     ).one()

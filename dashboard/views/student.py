@@ -5,10 +5,18 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from dashboard.consent import consent_text
-from dashboard.resources import analysis_worker, classifier, database, facemesh, get_settings, scan_worker
-from dashboard.streaming import frame_callback, make_processor, media_constraints, rtc_configuration
+from dashboard.resources import (
+    analysis_worker,
+    classifier,
+    database,
+    facemesh,
+    get_settings,
+    lesson_ends,
+    scan_worker,
+)
+from dashboard.streaming import StreamEnd, frame_callback, make_processor, media_constraints, rtc_configuration
 from dashboard.text import md_escape
-from dashboard.webrtc_context import keep_rendered_context
+from dashboard.webrtc_context import keep_rendered_context, rerun_session, stop_stream, this_session_id
 from db.lessons import LessonError, add_participant, lesson_by_code
 from db.schema import LessonSession
 from engine.stream import StreamProcessor
@@ -70,6 +78,23 @@ if joined is None:
         st.rerun()
     st.stop()
 
+
+def leave() -> None:
+    """Stop sharing (if still shared) and forget the lesson."""
+    stop_stream(st.session_state.get("stream", {}).get("context"))
+    for key in ("student", "processor", "stream"):
+        st.session_state.pop(key, None)
+
+
+ends = lesson_ends()
+stream: dict[str, object] = st.session_state.setdefault("stream", {})  # the streamer's context, for StreamEnd
+if ends.ended(joined["lesson_id"]):
+    stop_stream(stream.get("context"))
+    st.info(f"**{md_escape(joined['lesson'])}** has ended. Your camera is no longer shared and nothing more is "
+            "recorded. Thank you!", icon=":material/check_circle:")
+    st.button("Join another lesson", type="primary", on_click=leave)
+    st.stop()
+
 STATUS_REFRESH_S = 60.0
 CONNECTING_REFRESH_S = 2.0
 greeting = st.empty()  # filled once the stream's state is known (after webrtc_streamer below)
@@ -78,6 +103,17 @@ if processor is None:
     processor = make_processor(settings, classifier(), db.writer, joined["lesson_id"], joined["participant_id"],
                                facemesh(), analysis_worker(), scan_worker())
     st.session_state["processor"] = processor
+
+
+def close_stream(processor: StreamProcessor = processor, session_id: str | None = this_session_id()) -> None:
+    """From the stream's thread, once the lesson has ended: forget the tracks, close the connection, rerun the
+    page (which then says the lesson has ended)."""
+    processor.close()
+    stop_stream(stream.get("context"))
+    rerun_session(session_id)
+
+
+lesson_id = joined["lesson_id"]
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")
 streamer_key = f"student-{joined['participant_id']}"
@@ -87,10 +123,11 @@ ctx = webrtc_streamer(
     mode=WebRtcMode.SENDRECV,
     rtc_configuration=rtc_configuration(settings),
     media_stream_constraints=media_constraints(settings),
-    video_frame_callback=frame_callback(processor),
+    video_frame_callback=frame_callback(processor, StreamEnd(lambda: ends.ended(lesson_id), close_stream)),
     on_video_ended=processor.close,
     async_processing=settings.async_processing,
 )
+stream["context"] = ctx
 streaming = ctx.state.playing or ctx.state.signalling
 greeting.success(f"You are in **{md_escape(joined['lesson'])}** as **{md_escape(joined['name'])}**. "
                  + ("Your camera is shared; press STOP to stop sharing it." if streaming
@@ -123,7 +160,4 @@ def status() -> None:
 
 
 status()
-if st.button("Leave the lesson"):
-    for key in ("student", "processor"):
-        st.session_state.pop(key, None)
-    st.rerun()
+st.button("Leave the lesson", on_click=leave)

@@ -3,7 +3,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from dashboard.streaming import frame_callback, from_bgr, to_bgr
+from dashboard.streaming import StreamEnd, frame_callback, from_bgr, to_bgr
 from engine.stream import StreamProcessor
 from engine.types import Box
 from tests.conftest import FakeClassifier, FakeDetector
@@ -115,3 +115,24 @@ def test_a_late_sender_gets_the_newest_processed_frame_and_the_queue_can_be_rest
         send_newest_frames(False)
     first, second, _produced = asyncio.run(two_frames_with_a_slow_sender())
     assert second == first + 1  # aiortc's own relay queues every frame
+
+
+def test_once_the_lesson_has_ended_frames_go_back_untouched_and_the_stream_is_closed_once(
+        fake_classifier: FakeClassifier) -> None:
+    processor = StreamProcessor(FakeDetector([Box(100, 60, 80, 80)]), fake_classifier, min_hits=1)
+    ended, closed = [False], []
+    callback = frame_callback(processor, StreamEnd(lambda: ended[0], lambda: closed.append(1)))
+    incoming = webrtc_frame(np.full((240, 320, 3), 90, np.uint8))
+    assert callback(incoming) is not incoming  # analysed and drawn
+    ended[0] = True
+    frames = processor.stats.frames
+    assert all(callback(incoming) is incoming for _ in range(5))
+    assert processor.stats.frames == frames and closed == [1]
+
+
+def test_a_failing_close_still_ends_the_stream() -> None:
+    def fail() -> None:
+        raise RuntimeError("connection already gone")
+
+    end = StreamEnd(lambda: True, fail)
+    assert end() and end() and end.done

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from db.lessons import add_participant, create_lesson
+from db.schema import LessonSession
 from db.queries import emotion_shares, observations_frame, participant_timeline, session_summary
 from db.writer import ObservationWriter
 from engine.types import EMOTIONS
@@ -101,3 +102,14 @@ def test_attention_shares_from_recorded_signals(db) -> None:  # type: ignore[no-
     (row,) = shares.to_dict("records")
     assert row["attentive"] == 0.5 and row["eyes_closed"] == 0.25 and row["looking_away"] == 0.25
     assert row["observations"] == 4 and row["participants"] == 1
+
+
+def test_replay_and_summary_stop_at_the_lessons_end_even_for_rows_stored_after_it(filled) -> None:  # type: ignore[no-untyped-def]
+    """Rows stamped after the end (a database from before the writer refused them) stay out of every figure."""
+    sessions, lesson_id, *_ = filled
+    with sessions.begin() as s:
+        s.get(LessonSession, lesson_id).ended_at = T0 + timedelta(seconds=29.5)
+    with sessions() as s:
+        frame, summary = observations_frame(s, lesson_id), session_summary(s, lesson_id)
+    assert len(frame) == 60 and frame["ts"].max() == T0 + timedelta(seconds=29)
+    assert summary.observations == 60 and summary.mean_probabilities["Sad"] == pytest.approx((0.05 + 0.7) / 2)
