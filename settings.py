@@ -5,8 +5,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PRIVACY_MODES: tuple[str, ...] = ("aggregate", "per-student", "attention-only")
 DETECTORS: tuple[str, ...] = ("haar", "mtcnn")
@@ -60,6 +62,7 @@ class Settings:
     instances: int = 0  # app processes behind one port (dashboard.serve); 0: one per usable CPU core, at most 8
     log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
     debug_loggers: str = ""  # comma-separated loggers logged at DEBUG whatever log_level says, e.g. streamlit_webrtc
+    timezone: str = ""  # the school's time zone for every time shown (IANA name, e.g. Europe/Berlin); empty: the server's
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
 
@@ -108,6 +111,13 @@ class Settings:
         """False in attention-only mode: no emotion classifier is loaded at all."""
         return self.privacy_mode != "attention-only"
 
+    @property
+    def zone(self) -> tzinfo:
+        """The time zone times are shown in: ENGAGE_TIMEZONE, or the server's own."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        return datetime.now().astimezone().tzinfo or UTC
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from ENGAGE_<FIELD> variables (e.g. ENGAGE_DATABASE_URL); unset ones keep their default."""
@@ -122,6 +132,12 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        if self.timezone:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise SettingsError(f"ENGAGE_TIMEZONE={self.timezone!r} is not a time zone; use an IANA name such as "
+                                    "Europe/Berlin or America/New_York") from None
         if self.privacy_mode not in PRIVACY_MODES:
             raise SettingsError(f"ENGAGE_PRIVACY_MODE must be one of {PRIVACY_MODES}, not {self.privacy_mode!r}")
         if self.detector not in DETECTORS:

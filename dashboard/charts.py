@@ -13,7 +13,28 @@ EMOTION_COLOURS: dict[str, str] = {
     "Angry": "#d62728", "Disgust": "#2ca02c", "Fear": "#9467bd", "Happy": "#f2c12e", "Sad": "#1f77b4",
     "Surprise": "#17becf", "Neutral": "#b0b0b0",
 }
-LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "y": -0.25}}
+
+
+def finish(fig: go.Figure, time_title: str | None = None, tick_minutes: int | None = None) -> go.Figure:
+    """Axes that make room for their own labels (Plotly clips them otherwise with these narrow margins) and, for a
+    time axis, its title (which says the time zone) and, for per-minute charts, a tick every `tick_minutes`
+    minutes reading hours and minutes."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    if time_title is not None:
+        fig.update_xaxes(title=time_title)
+    if tick_minutes:
+        fig.update_xaxes(tickformat="%H:%M", dtick=tick_minutes * 60_000)
+    return fig
+
+
+def tick_minutes(windows: pd.Series, ticks: int = 10) -> int:
+    """Minutes between ticks so that a per-minute axis over `windows` shows about `ticks` of them."""
+    if windows.empty:
+        return 1
+    span = (windows.max() - windows.min()).total_seconds() / 60
+    return next((m for m in (1, 2, 5, 10, 15, 30, 60, 120) if span / m <= ticks), 240)
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -23,15 +44,16 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
-def mood_area(shares: pd.DataFrame, title: str = "Class mood over time") -> go.Figure:
+def mood_area(shares: pd.DataFrame, title: str = "Class mood over time", time_title: str = "Time",
+              tick_minutes: int | None = None) -> go.Figure:
     """Stacked area of the seven emotion shares per window (rows of `emotion_shares`)."""
     if shares.empty:
         return empty_figure("No emotion data yet")
     long = shares.melt(id_vars="window", value_vars=list(EMOTIONS), var_name="emotion", value_name="share")
     fig = px.area(long, x="window", y="share", color="emotion", color_discrete_map=EMOTION_COLOURS,
                   category_orders={"emotion": list(EMOTIONS)}, title=title)
-    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, xaxis_title=None, height=340, **LAYOUT)
-    return fig
+    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, height=340, **LAYOUT)
+    return finish(fig, time_title, tick_minutes)
 
 
 def current_distribution(shares: pd.DataFrame, title: str = "Right now") -> go.Figure:
@@ -45,31 +67,34 @@ def current_distribution(shares: pd.DataFrame, title: str = "Right now") -> go.F
                            text=[f"{v:.0%}" for v in values], textposition="auto"))
     fig.update_layout(title=title, xaxis={"tickformat": ".0%", "range": [0, 1]}, height=340,
                       yaxis={"autorange": "reversed"}, **LAYOUT)
-    return fig
+    return finish(fig)
 
 
-def attention_line(attention: pd.DataFrame) -> go.Figure:
+def attention_line(attention: pd.DataFrame, title: str = "Attention", time_title: str = "Time",
+                   tick_minutes: int | None = None) -> go.Figure:
     """Share of the class attentive (eyes open, facing the screen), with eyes closed and looking away."""
     if attention.empty:
         return empty_figure("No attention data yet")
     long = attention.melt(id_vars="window", value_vars=["attentive", "looking_away", "eyes_closed"],
                           var_name="signal", value_name="share")
-    fig = px.line(long, x="window", y="share", color="signal", title="Attention",
+    fig = px.line(long, x="window", y="share", color="signal", title=title,
                   color_discrete_map={"attentive": "#2ca02c", "looking_away": "#ff7f0e", "eyes_closed": "#7f7f7f"})
-    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, xaxis_title=None, height=300, **LAYOUT)
-    return fig
+    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, height=300, **LAYOUT)
+    return finish(fig, time_title, tick_minutes)
 
 
-def participants_line(shares: pd.DataFrame) -> go.Figure:
+def participants_line(shares: pd.DataFrame, title: str = "Students streaming", time_title: str = "Time",
+                      tick_minutes: int | None = None) -> go.Figure:
     """Students contributing per window."""
     if shares.empty:
         return empty_figure("Nobody streaming yet")
-    fig = px.line(shares, x="window", y="participants", title="Students streaming", markers=True)
-    fig.update_layout(yaxis={"rangemode": "tozero", "title": None}, xaxis_title=None, height=260, **LAYOUT)
-    return fig
+    fig = px.line(shares, x="window", y="participants", title=title, markers=True)
+    fig.update_layout(yaxis={"rangemode": "tozero", "title": None}, height=260, **LAYOUT)
+    return finish(fig, time_title, tick_minutes)
 
 
-def timeline_heatmap(frame: pd.DataFrame, names: dict[int, str], window: str = "30s") -> go.Figure:
+def timeline_heatmap(frame: pd.DataFrame, names: dict[int, str], window: str = "30s",
+                     time_title: str = "Time") -> go.Figure:
     """Per-student dominant emotion over time: one row per student, colour = the most likely emotion."""
     scored = frame.dropna(subset=["label"]) if not frame.empty else frame
     if scored.empty:
@@ -84,7 +109,7 @@ def timeline_heatmap(frame: pd.DataFrame, names: dict[int, str], window: str = "
                                colorscale=scale, zmin=0, zmax=len(EMOTIONS) - 1, showscale=False,
                                text=labels.to_numpy(), hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
     fig.update_layout(title="Per-student timeline", height=120 + 28 * len(pivot), **LAYOUT)
-    return fig
+    return finish(fig, time_title)
 
 
 def probability_bars(prediction: Prediction, title: str = "") -> go.Figure:
@@ -93,4 +118,4 @@ def probability_bars(prediction: Prediction, title: str = "") -> go.Figure:
     fig = go.Figure(go.Bar(x=list(prediction.labels), y=values, text=[f"{v:.0%}" for v in values], textposition="auto",
                            marker_color=[EMOTION_COLOURS.get(label, "#888") for label in prediction.labels]))
     fig.update_layout(title=title, yaxis={"tickformat": ".0%", "range": [0, 1]}, height=260, **LAYOUT)
-    return fig
+    return finish(fig)

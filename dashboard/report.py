@@ -1,30 +1,60 @@
-"""A self-contained HTML session report: summary figures and the class-mood charts."""
+"""The session report: one self-contained HTML page (Plotly embedded, so it opens offline and prints to PDF from a
+browser), rendered from templates/report.html with every figure under the privacy rule (db.class_figures)."""
 from __future__ import annotations
 
-import html
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 
-import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from dashboard import charts
-from db.queries import SessionSummary
+from dashboard.times import in_zone, stamp, zone_name
+from db.class_figures import ClassFigures
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                   trim_blocks=True, lstrip_blocks=True)
+ATTENTION_NAMES = {"attentive": "Attentive (eyes open, facing the screen)", "looking_away": "Looking away",
+                   "eyes_closed": "Eyes closed"}
 
 
-def html_report(summary: SessionSummary, shares: pd.DataFrame, min_group: int) -> str:
-    """One HTML page with Plotly embedded, so it opens offline and can be printed to PDF."""
-    visible = shares[shares["participants"] >= min_group] if not shares.empty else shares
-    figures = [charts.mood_area(visible, "Class mood per minute"), charts.participants_line(shares)]
-    parts = [fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False) for i, fig in enumerate(figures)]
-    def fmt(ts: object) -> str:
-        return ts.strftime("%Y-%m-%d %H:%M UTC") if ts is not None else "–"  # type: ignore[attr-defined]
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.1%}</td></tr>"
-                   for k, v in sorted(summary.mean_probabilities.items(), key=lambda kv: -kv[1]))
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(summary.title)} – session report</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2rem auto;color:#222}}
-table{{border-collapse:collapse}}td{{padding:2px 12px;border-bottom:1px solid #eee}}.muted{{color:#777}}</style></head>
-<body><h1>{html.escape(summary.title)}</h1>
-<p>Started {fmt(summary.started_at)} · ended {fmt(summary.ended_at)} · {summary.participants} students ·
-{summary.observations} records · overall mood: <b>{html.escape(summary.dominant or '–')}</b></p>
-<h2>Average class mood</h2><table>{rows or '<tr><td>no emotion data</td></tr>'}</table>
-{''.join(parts)}
-<p class="muted">Class-level figures only; minutes with fewer than {min_group} students are not shown in the mood chart.
-Estimates describe facial expressions, not feelings, and are often wrong for individuals.</p></body></html>"""
+def duration(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    minutes = max(0, round((end - start).total_seconds() / 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def html_report(figures: ClassFigures, zone: tzinfo, emotion: bool = True, now: datetime | None = None) -> str:
+    """The report of one lesson; `emotion` False (attention-only deployments) leaves every mood figure out."""
+    summary = figures.summary
+    label = f"Time ({zone_name(zone)})"
+    mood = in_zone(figures.mood, "window", zone)
+    attention = in_zone(figures.attention, "window", zone)
+    shown = figures.windows - figures.hidden
+    people = mood if not mood.empty else attention
+    ticks = charts.tick_minutes(people["window"]) if not people.empty else 1
+    chart_list = []
+    if emotion and not mood.empty:
+        chart_list.append(charts.mood_area(mood, "Class mood per minute", label, ticks))
+    if not attention.empty:
+        chart_list.append(charts.attention_line(attention, "Attention per minute", label, ticks))
+    if shown:
+        chart_list.append(charts.participants_line(people, "Students streaming per minute", label, ticks))
+    html_charts = [Markup(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
+                                      config={"displaylogo": False, "responsive": True}))
+                   for i, fig in enumerate(chart_list)]
+    mood_rows = sorted(figures.mean_mood.items(), key=lambda kv: -kv[1]) if emotion else []
+    attention_rows = [(ATTENTION_NAMES[k], v) for k, v in figures.mean_attention.items()]
+    return _env.get_template("report.html").render(
+        title=summary.title, zone=zone_name(zone),
+        started=stamp(summary.started_at, zone, with_zone=False), ended=stamp(summary.ended_at, zone, with_zone=False),
+        duration=duration(summary.started_at, summary.ended_at), joined=summary.participants,
+        peak=figures.peak_students if (figures.individuals or figures.peak_students >= figures.min_group) else 0,
+        windows=figures.windows, hidden=figures.hidden, shown_windows=shown, min_group=figures.min_group,
+        individuals=figures.individuals, emotion=emotion,
+        dominant=figures.dominant if emotion else None,
+        mood=[(k, f"{v:.1%}") for k, v in mood_rows], attention=[(k, f"{v:.1%}") for k, v in attention_rows],
+        charts=html_charts, generated=stamp(now or datetime.now(UTC), zone),
+    )

@@ -98,3 +98,18 @@ class Attempt(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WriterCounters(Base):
+    """Each app process's observation writer, its counts so far (it updates its row every few seconds), so that the
+    admin page shows figures for every instance, not only the one that serves it."""
+
+    __tablename__ = "writer_counters"
+    instance: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid:start
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    dropped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)

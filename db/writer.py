@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant
+from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant, WriterCounters
 from engine.types import Observation
 
 log = logging.getLogger(__name__)
@@ -65,8 +67,12 @@ class ObservationWriter:
     row the database rejects costs only itself, never the rest of its batch."""
 
     def __init__(self, sessions: sessionmaker[Session], *, max_queue: int = 20_000, batch_size: int = 500,
-                 flush_interval: float = 0.25, max_backoff: float = 2.0, warn_every: float = 10.0) -> None:
+                 flush_interval: float = 0.25, max_backoff: float = 2.0, warn_every: float = 10.0,
+                 publish_every: float = 5.0) -> None:
         self._sessions = sessions
+        self.instance = f"{socket.gethostname()[:60]}:{os.getpid()}:{int(time.time())}"
+        self._started_at = datetime.now(UTC)
+        self.publish_every, self._published = publish_every, -float("inf")
         self._queue: queue.Queue[Record] = queue.Queue(max_queue)
         self.batch_size, self.flush_interval, self.max_backoff = batch_size, flush_interval, max_backoff
         self._counts = {"submitted": 0, "written": 0, "dropped": 0, "failed": 0, "refused": 0}
@@ -155,6 +161,27 @@ class ObservationWriter:
                 except Exception:  # a bug must not kill the writer thread
                     log.exception("writer: batch of %d observations failed", len(batch))
                     self._count("failed", len(batch))
+            if time.monotonic() - self._published >= self.publish_every:
+                self.publish()
+
+    def publish(self) -> bool:
+        """Store this writer's counts in its row of `writer_counters` (best effort: False when the database is
+        away; the next try is `publish_every` seconds later)."""
+        self._published = time.monotonic()
+        stats = self.stats
+        values = {"submitted": stats.submitted, "written": stats.written, "dropped": stats.dropped,
+                  "failed": stats.failed, "refused": stats.refused, "updated_at": datetime.now(UTC)}
+        try:
+            with self._sessions.begin() as session:
+                row = session.get(WriterCounters, self.instance)
+                if row is None:
+                    session.add(WriterCounters(instance=self.instance, started_at=self._started_at, **values))
+                else:
+                    for key, value in values.items():
+                        setattr(row, key, value)
+            return True
+        except SQLAlchemyError:
+            return False
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far is written (or failed); True if the queue drained."""
@@ -181,6 +208,7 @@ class ObservationWriter:
         if left:
             log.error("writer: %d queued observations could not be written before closing", left)
             self._count("dropped", left)
+        self.publish()
 
 
 def admissible(session: Session, rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -218,3 +246,24 @@ class RateLimitedLog:
         suffix = f" ({self._held} more since the last warning)" if self._held else ""
         log.warning(message + suffix, *args)
         self._last, self._held = now, 0
+
+
+@dataclass(frozen=True)
+class AllWriters:
+    """Every app process's writer counts added up, as last published, and the records the database holds."""
+
+    stored: int
+    instances: int
+    since: datetime | None
+    written: int
+    dropped: int
+    failed: int
+    refused: int
+
+
+def all_writers(session: Session) -> AllWriters:
+    stored = session.scalar(select(func.count(ObservationRow.id))) or 0
+    rows = list(session.scalars(select(WriterCounters)))
+    return AllWriters(int(stored), len(rows), min((r.started_at for r in rows), default=None),
+                      sum(r.written for r in rows), sum(r.dropped for r in rows), sum(r.failed for r in rows),
+                      sum(r.refused for r in rows))

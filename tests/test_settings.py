@@ -120,3 +120,13 @@ def test_a_refused_first_admin_stops_the_app_with_one_line(tmp_path: Path, capsy
     assert main([]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ENGAGE_ADMIN_USERNAME" in err and "usernames are" in err
+
+
+def test_the_time_zone_is_an_iana_name_or_the_servers_own() -> None:
+    from zoneinfo import ZoneInfo
+
+    assert Settings.from_env({"ENGAGE_TIMEZONE": "Europe/Berlin"}).zone == ZoneInfo("Europe/Berlin")
+    assert Settings.from_env({}).zone is not None  # the server's own
+    for bad in ("Mars/Olympus", "../../etc/passwd"):
+        with pytest.raises(SettingsError, match="ENGAGE_TIMEZONE.*IANA name"):
+            Settings.from_env({"ENGAGE_TIMEZONE": bad})

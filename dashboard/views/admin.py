@@ -1,4 +1,4 @@
-"""Admin view: every lesson, exports (CSV and HTML report) and deletion."""
+"""Admin view: what every app process wrote, accounts, every lesson, exports (CSV and HTML report) and deletion."""
 from __future__ import annotations
 
 import pandas as pd
@@ -7,29 +7,44 @@ import streamlit as st
 from dashboard.auth import require
 from dashboard.report import html_report
 from dashboard.resources import database, get_settings
+from dashboard.text import md_escape
+from dashboard.times import stamp, zone_name
 from db.accounts import AccountError, create_user, list_accounts
+from db.class_figures import class_figures
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import session_summary
-from db.reports import minute_aggregates, observations_export, pseudonyms, to_csv_bytes
+from db.reports import minutes_export, observations_export, pseudonyms, to_csv_bytes
 from db.retention import delete_participant_data
+from db.writer import all_writers
 
 st.title("Administration")
 account = require("admin")
 settings = get_settings()
 db = database()
+zone = settings.zone
 
-if "flash" in st.session_state:  # the outcome of the last deletion, shown once after the rerun
+if "flash" in st.session_state:  # the outcome of the last change, shown once after the rerun
     st.success(st.session_state.pop("flash"))
-stats = db.writer.stats
-a, b, c, d = st.columns(4)
-a.metric("Records written", stats.written)
-b.metric("Dropped (queue full)", stats.dropped)
-c.metric("Failed writes", stats.failed)
-d.metric("Refused (erased, or after the lesson ended)", stats.refused)
+
+
+@st.fragment(run_every=10.0)
+def writer_figures() -> None:
+    with db.sessions() as s:
+        totals = all_writers(s)
+    a, b, c, d, e = st.columns(5)
+    a.metric("Records stored", totals.stored, help="Observations in the database now (after retention and deletions)")
+    b.metric("Written", totals.written)
+    c.metric("Dropped (queue full)", totals.dropped)
+    d.metric("Failed writes", totals.failed)
+    e.metric("Refused (erased, or after the lesson ended)", totals.refused)
+    st.caption(f"Written, dropped, failed and refused: every app process since {stamp(totals.since, zone)} "
+               f"({totals.instances} process{'es' if totals.instances != 1 else ''}; each reports every few seconds). "
+               "Refreshes every 10 s.")
+
+
+writer_figures()
 
 with st.expander("Accounts"):
-    with db.sessions() as s:
-        st.dataframe(pd.DataFrame([{"username": a.username, "role": a.role} for a in list_accounts(s)]), hide_index=True)
     with st.form("new-account", clear_on_submit=True):
         new_name = st.text_input("New username")
         new_password = st.text_input("Initial password (10+ characters)", type="password")
@@ -38,32 +53,50 @@ with st.expander("Accounts"):
             try:
                 with db.sessions.begin() as s:
                     create_user(s, new_name, new_password, new_role)
-                st.success(f"Created {new_role} {new_name.strip().lower()}.")
+                st.session_state["flash"] = f"Created {new_role} {new_name.strip().lower()}."
+                st.rerun()
             except AccountError as exc:
                 st.error(str(exc))
+    with db.sessions() as s:
+        st.dataframe(pd.DataFrame([{"username": a.username, "role": a.role} for a in list_accounts(s)]), hide_index=True)
 
 with db.sessions() as s:
-    summaries = [session_summary(s, lesson.id) for lesson in list_lessons(s)]
-if not summaries:
+    lessons = list_lessons(s)
+    summaries = {lesson.id: session_summary(s, lesson.id) for lesson in lessons}
+if not lessons:
     st.info("No lessons yet.")
     st.stop()
 
-table = pd.DataFrame([{"id": x.lesson_id, "lesson": x.title, "started": x.started_at, "ended": x.ended_at,
-                       "students": x.participants, "records": x.observations, "mood": x.dominant or "–"}
-                      for x in summaries])
+st.subheader("Lessons")
+table = pd.DataFrame([{"id": x.id, "lesson": x.title, "owner": x.owner or "–", "privacy": x.privacy_mode,
+                       f"started ({zone_name(zone)})": stamp(x.started_at, zone, with_zone=False),
+                       f"ended ({zone_name(zone)})": stamp(x.ended_at, zone, with_zone=False),
+                       "students": summaries[x.id].participants, "records": summaries[x.id].observations}
+                      for x in lessons])
 st.dataframe(table, hide_index=True, width="stretch")
 
-lesson_id = st.selectbox("Lesson", table["id"].tolist(),
-                         format_func=lambda i: f"#{i} {table.set_index('id').loc[i, 'lesson']}")
-summary = next(x for x in summaries if x.lesson_id == lesson_id)
+titles = {x.id: x.title for x in lessons}
+lesson_id = st.selectbox("Lesson", list(titles), format_func=lambda i: f"#{i} {titles[i]}")
+lesson = next(x for x in lessons if x.id == lesson_id)
+summary = summaries[lesson_id]
+individuals = lesson.privacy_mode == "per-student" and settings.privacy_mode == "per-student"
 slug = "".join(ch if ch.isalnum() else "-" for ch in summary.title).strip("-").lower() or "lesson"
 with db.sessions() as s:
-    observations, minutes = observations_export(s, lesson_id), minute_aggregates(s, lesson_id)
+    figures = class_figures(s, lesson_id, min_group=settings.min_group_size, individuals=individuals)
+    observations = observations_export(s, lesson_id, zone) if individuals else None
 left, mid, right = st.columns(3)
-left.download_button("Observations (CSV)", to_csv_bytes(observations), f"{slug}-observations.csv", "text/csv")
-mid.download_button("Per-minute mood (CSV)", to_csv_bytes(minutes), f"{slug}-per-minute.csv", "text/csv")
-right.download_button("Session report (HTML)", html_report(summary, minutes, settings.min_group_size),
-                      f"{slug}-report.html", "text/html")
+right.download_button("Session report (HTML)", html_report(figures, zone, settings.emotion_inference),
+                      f"{slug}-report.html", "text/html", help="Opens in any browser; print it to PDF from there")
+mid.download_button("Per-minute class figures (CSV)", to_csv_bytes(minutes_export(figures, zone)),
+                    f"{slug}-per-minute.csv", "text/csv",
+                    help=f"Only minutes with {settings.min_group_size} or more students" if not individuals else None)
+if observations is not None:
+    left.download_button("Observations (CSV)", to_csv_bytes(observations), f"{slug}-observations.csv", "text/csv")
+else:
+    left.caption("Per-observation export: per-student lessons only (this lesson shows class-level figures).")
+if figures.hidden:
+    st.caption(f"{figures.hidden} of {figures.windows} minutes had fewer than {settings.min_group_size} students and "
+               "are left out of the report and the per-minute export.")
 
 with st.expander("Delete one participant's data"):
     with db.sessions() as s:
@@ -71,7 +104,8 @@ with st.expander("Delete one participant's data"):
     if people:
         ids: list[int] = list(people)
         who = st.selectbox("Participant (pseudonymous id)", ids, format_func=lambda pid: people[pid], key="participant")
-        if who is not None and st.button("Delete this participant's data", key="delete-participant"):
+        sure = st.checkbox("I understand this deletes this participant's records for good", key=f"sure-{who}")
+        if who is not None and st.button("Delete this participant's data", key="delete-participant", disabled=not sure):
             with db.sessions.begin() as s:
                 removed = delete_participant_data(s, who)
             st.session_state["flash"] = f"Deleted {removed} records of {people[who]}."
@@ -80,7 +114,8 @@ with st.expander("Delete one participant's data"):
         st.caption("No participants.")
 
 with st.expander("Delete this lesson's data"):
-    st.write(f"This removes **{summary.observations}** records and **{summary.participants}** participants for good.")
+    st.write(f"This removes **{summary.observations}** records and **{summary.participants}** participants of "
+             f"**{md_escape(summary.title)}** for good.")
     confirm = st.text_input("Type the lesson title to confirm", key=f"confirm-{lesson_id}")
     if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title, key="delete-lesson"):
         with db.sessions.begin() as s:

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.auth import require
 from dashboard.resources import database, get_settings
+from dashboard.times import in_zone, zone_name
 from db.alerts import attention_needed, hide_small_groups
 from db.lessons import (
     LessonError,
@@ -30,6 +31,8 @@ account = require("teacher", "admin")
 settings = get_settings()
 db = database()
 per_student_allowed = settings.privacy_mode == "per-student"
+zone = settings.zone
+time_title = f"Time ({zone_name(zone)})"
 
 with st.expander("New lesson", expanded=False), st.form("new-lesson", clear_on_submit=True):
     title = st.text_input("Lesson title", placeholder="Year 9 maths, period 3")
@@ -100,7 +103,7 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     current_hidden = len(shares) > 0 and (visible.empty or visible["window"].max() < shares["window"].max())
     if settings.emotion_inference:
         left, right = st.columns([2, 1])
-        left.plotly_chart(charts.mood_area(visible), key="mood")
+        left.plotly_chart(charts.mood_area(in_zone(visible, "window", zone), time_title=time_title), key="mood")
         if live and current_hidden:  # never an older window shown as the current one
             right.info(f"Right now: fewer than {settings.min_group_size} students in the latest window.")
         else:
@@ -108,10 +111,12 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     attention = attention_shares(frame, WINDOW)
     visible_attention = attention if show_individuals else hide_small_groups(attention, settings.min_group_size)
     if not attention.empty or not settings.emotion_inference:
-        st.plotly_chart(charts.attention_line(visible_attention), key="attention")
-    st.plotly_chart(charts.participants_line(shares if not shares.empty else attention), key="people")
+        st.plotly_chart(charts.attention_line(in_zone(visible_attention, "window", zone), time_title=time_title),
+                        key="attention")
+    people = in_zone(shares if not shares.empty else attention, "window", zone)
+    st.plotly_chart(charts.participants_line(people, time_title=time_title), key="people")
     if show_individuals:
-        st.plotly_chart(charts.timeline_heatmap(frame, names), key="heat")
+        st.plotly_chart(charts.timeline_heatmap(in_zone(frame, "ts", zone), names, time_title=time_title), key="heat")
 
 
 lesson_controls(lesson)

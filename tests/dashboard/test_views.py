@@ -94,7 +94,10 @@ def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
     at = run("admin.py", ADMIN)
     lessons = next(d for d in at.dataframe if "lesson" in d.value.columns)
     assert set(lessons.value["lesson"]) == {"History", "Geography"}
-    assert len(at.get("download_button")) == 3
+    # aggregate lessons: the report and the per-minute figures, no per-observation export
+    assert [b.label for b in at.get("download_button")] == ["Per-minute class figures (CSV)", "Session report (HTML)"]
+    assert any("per-student lessons only" in c.value for c in at.caption)
+    assert {"owner", "privacy"} <= set(lessons.value.columns) and set(lessons.value["owner"]) == {"teacher"}
     history = keep - 1
     [box for box in at.selectbox if box.label == "Lesson"][0].set_value(history).run()
     at.text_input(key=f"confirm-{history}").set_value("History").run()
@@ -213,6 +216,9 @@ def test_a_teacher_sees_only_their_own_lessons_even_with_a_guessed_id(app_env: E
 def test_admin_deletes_one_participants_data(app_env: Env) -> None:
     fill_lesson(app_env.url, "Physics", students=3, seconds=10, ended=True)
     at = run("admin.py", ADMIN)
+    assert at.button(key="delete-participant").disabled  # not before the admin confirms
+    first = at.selectbox(key="participant").value
+    at.checkbox(key=f"sure-{first}").check().run()
     at.button(key="delete-participant").click().run()
     assert not at.exception and "Deleted 10 records" in at.success[0].value
     assert count(app_env.url, ObservationRow.id) == 20 and count(app_env.url, Participant.id) == 2

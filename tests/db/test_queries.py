@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from db.lessons import add_participant, create_lesson
-from db.schema import LessonSession
 from db.queries import emotion_shares, observations_frame, participant_timeline, session_summary
+from db.schema import LessonSession
 from db.writer import ObservationWriter
 from engine.types import EMOTIONS
 from tests.db.conftest import make_observation
