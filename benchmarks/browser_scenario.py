@@ -133,8 +133,10 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
 
 
 def sign_in(page: Page, plan: dict, path: str) -> None:  # type: ignore[type-arg]
-    """Open a staff page and sign in with the plan's staff account."""
+    """Open a staff page and sign in with the plan's staff account, as staff do: the page's Sign in link, the
+    sign-in form, and back to the page."""
     page.goto(f"http://127.0.0.1:{plan['port']}/{path}")
+    page.get_by_role("link", name="Sign in").click()
     page.get_by_role("textbox", name="Username").fill(plan["staff"]["username"])
     page.get_by_role("textbox", name="Password").fill(plan["staff"]["password"])
     page.get_by_role("button", name="Sign in").click()

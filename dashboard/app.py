@@ -18,6 +18,7 @@ pages = {
         st.Page("views/teacher.py", title="Teacher dashboard", icon=":material/monitoring:", url_path="teacher"),
         st.Page("views/admin.py", title="Administration", icon=":material/folder_managed:", url_path="admin"),
         st.Page("views/still.py", title="Analyse a photo", icon=":material/image:", url_path="photo"),
+        st.Page("views/account.py", title="Your account", icon=":material/key:", url_path="account"),
     ],
     "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon=":material/lock:", url_path="about")],
 }

@@ -1,63 +1,67 @@
-"""Sign-in for staff pages; students need no account."""
+"""Who is signed in on a staff page: the session cookie set by the sign-in page (dashboard.web), checked against
+the database on every run, so sign-out, a password change or a disabled account take effect at once."""
 from __future__ import annotations
 
+import html
+
 import streamlit as st
-from sqlalchemy import func, select
 
 from dashboard.resources import database
-from db.accounts import Account, AccountError, authenticate
-from db.schema import User
+from dashboard.text import md_escape
+from dashboard.web import COOKIE, sign_in_url
+from dashboard.webrtc_context import PAGE_KEY
+from db.accounts import Account
+from db.staff_sessions import resolve, revoke
 
-ACCOUNT_KEY = "account"
+TOKEN_KEY = "staff_token"  # a session token given to the page itself (AppTest, which cannot send cookies)
+
+
+def session_token() -> str | None:
+    for token in (st.context.cookies.get(COOKIE), st.session_state.get(TOKEN_KEY)):
+        if isinstance(token, str) and token:
+            return token
+    return None
 
 
 def signed_in() -> Account | None:
-    account = st.session_state.get(ACCOUNT_KEY)
-    return account if isinstance(account, Account) else None
+    token = session_token()
+    if token is None:
+        return None
+    with database().sessions() as s:
+        return resolve(s, token)
 
 
 def require(*roles: str) -> Account:
-    """The signed-in account if it has one of `roles`; otherwise a sign-in form (or a refusal) and stop."""
+    """The signed-in account if it has one of `roles`; otherwise a way to sign in (or a refusal) and stop."""
     account = signed_in()
     if account is not None and account.role in roles:
         return account
     if account is not None:
         st.error(f"This page is for {' and '.join(roles)} accounts; you are signed in as a {account.role}.")
         st.stop()
-    sign_in_form()
+    sign_in_prompt()
     st.stop()
     raise AssertionError("unreachable")
 
 
-def sign_in_form() -> None:
+def sign_in_prompt() -> None:
+    page = "/" + str(st.session_state.get(PAGE_KEY, "teacher"))
     st.subheader("Staff sign-in")
-    db = database()
-    with db.sessions() as s:
-        no_accounts = not s.scalar(select(func.count(User.id)))
-    if no_accounts:
-        st.info("No accounts yet. Create the first admin with\n\n"
-                "`.venv/bin/python -m db.accounts create-user --role admin --username NAME`\n\n"
-                "or start the app with ENGAGE_ADMIN_USERNAME and ENGAGE_ADMIN_PASSWORD set.")
-    with st.form("sign-in"):
-        username = st.text_input("Username")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if not submitted:
-        return
-    try:
-        with db.sessions.begin() as s:
-            account = authenticate(s, username, password, client=st.context.ip_address or "unknown")
-    except AccountError as exc:
-        st.error(str(exc))
-        return
-    st.session_state[ACCOUNT_KEY] = account
-    st.rerun()
+    st.write("This page is for teachers and administrators." + (
+        " Your session has ended (signed out, expired or the account changed); please sign in again."
+        if session_token() else ""))
+    st.html(f'<a href="{html.escape(sign_in_url(page))}" data-testid="sign-in-link" style="display:inline-block;'
+            'padding:0.45rem 1.1rem;border-radius:0.5rem;background:#ff4b4b;color:#fff;text-decoration:none;'
+            'font-weight:600">Sign in</a>')
 
 
 def sign_out_button() -> None:
     account = signed_in()
-    if account is not None:
-        st.sidebar.caption(f"Signed in as **{account.username}** ({account.role})")
-        if st.sidebar.button("Sign out"):
-            st.session_state.pop(ACCOUNT_KEY, None)
-            st.rerun()
+    if account is None:
+        return
+    st.sidebar.caption(f"Signed in as **{md_escape(account.username)}** ({account.role})")
+    if st.sidebar.button("Sign out"):
+        with database().sessions.begin() as s:
+            revoke(s, session_token())
+        st.session_state.pop(TOKEN_KEY, None)
+        st.rerun()

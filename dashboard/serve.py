@@ -42,7 +42,7 @@ from settings import Settings, SettingsError
 
 log = logging.getLogger("dashboard.serve")
 REPO = Path(__file__).resolve().parent.parent
-APP = REPO / "dashboard" / "app.py"
+APP = REPO / "dashboard" / "asgi.py"  # the pages (dashboard/app.py) and the sign-in route
 COOKIE = "engage_instance"
 BASE_ARGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
 OWN_OPTIONS = {"--server.port": "8501", "--server.address": "", "--server.sslCertFile": "", "--server.sslKeyFile": ""}

@@ -40,6 +40,7 @@ class Account:
 
     username: str
     role: str
+    disabled: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -80,12 +81,45 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
             raise VerificationError("unknown user")
     except VerificationError:
         raise AccountError("wrong username or password") from None
+    if user.disabled_at is not None:
+        raise AccountError("this account is disabled; ask an administrator")
     reset(session, *keys)
-    return Account(user.username, user.role)
+    return account_of(user)
+
+
+def account_of(user: User) -> Account:
+    return Account(user.username, user.role, user.disabled_at is not None)
 
 
 def list_accounts(session: Session) -> list[Account]:
-    return [Account(u.username, u.role) for u in session.scalars(select(User).order_by(User.username))]
+    return [account_of(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def change_password(session: Session, username: str, current: str, new: str, client: str = "") -> None:
+    """Change one's own password (the current one is checked, and throttled like a sign-in). The caller ends the
+    account's other sessions (db.staff_sessions.revoke_all)."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if new == current:
+        raise AccountError("the new password is the same as the current one")
+    authenticate(session, username, current, client=client)
+    user = session.scalar(select(User).where(User.username == username))
+    assert user is not None  # authenticate found it
+    user.password_hash = _hasher.hash(new)
+
+
+def set_disabled(session: Session, username: str, disabled: bool, by: str) -> None:
+    """Disable (or enable again) an account; an admin cannot disable their own, nor the last enabled admin."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no account {username!r}")
+    if disabled and username == by:
+        raise AccountError("you cannot disable your own account")
+    if disabled and user.role == "admin":
+        admins = session.scalars(select(User).where(User.role == "admin", User.disabled_at.is_(None))).all()
+        if len(admins) <= 1:
+            raise AccountError("this is the last enabled admin account")
+    user.disabled_at = datetime.now(UTC) if disabled else None
 
 
 def ensure_admin(session: Session, username: str, password: str) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from db.schema import LessonSession, ObservationRow, Participant
+from db.staff_sessions import purge_ended
 from db.throttle import purge_idle
 
 
@@ -40,8 +41,10 @@ class Purged:
 
 
 def purge_personal_data(session: Session, days: int, now: datetime | None = None) -> Purged:
-    """Apply every retention period; `days` <= 0 keeps observations and lessons (throttle rows still go)."""
+    """Apply every retention period; `days` <= 0 keeps observations and lessons (throttle rows and ended staff
+    sessions still go)."""
     now = now or datetime.now(UTC)
+    purge_ended(session, now)
     observations = purge_older_than(session, days, now)
     lessons = 0
     if days > 0:

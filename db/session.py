@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.schema import Base
@@ -33,8 +33,26 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
+    """Create the tables that do not exist yet, and the nullable columns a table made by an earlier version lacks."""
     Base.metadata.create_all(engine)
+    add_missing_columns(engine)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """ALTER TABLE … ADD COLUMN for each nullable column of the schema that an existing table lacks (the only kind
+    of change the schema makes to an existing table); returns them as table.column."""
+    present = inspect(engine)
+    added = []
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in present.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+            added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1400, "height": 1500})
-                sign_in(page, {"port": 8599, "staff": STAFF}, "teacher")  # the sign-in lives in this page's session:
-                for link, name, wait in (("Teacher dashboard", "teacher", "Per-student timeline"),  # navigate by links
-                                         ("Administration", "admin", "Records written"),
+                sign_in(page, {"port": 8599, "staff": STAFF}, "teacher")
+                for link, name, wait in (("Teacher dashboard", "teacher", "Per-student timeline"),
+                                         ("Administration", "admin", "Records stored"),
                                          ("Privacy & lawful use", "about", "EU AI Act")):
                     page.get_by_role("link", name=link).click()
                     try:

@@ -9,12 +9,13 @@ from dashboard.report import html_report
 from dashboard.resources import database, get_settings
 from dashboard.text import md_escape
 from dashboard.times import stamp, zone_name
-from db.accounts import AccountError, create_user, list_accounts
+from db.accounts import AccountError, create_user, list_accounts, set_disabled
 from db.class_figures import class_figures
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import session_summary
 from db.reports import minutes_export, observations_export, pseudonyms, to_csv_bytes
 from db.retention import delete_participant_data
+from db.staff_sessions import revoke_all
 from db.writer import all_writers
 
 st.title("Administration")
@@ -58,7 +59,24 @@ with st.expander("Accounts"):
             except AccountError as exc:
                 st.error(str(exc))
     with db.sessions() as s:
-        st.dataframe(pd.DataFrame([{"username": a.username, "role": a.role} for a in list_accounts(s)]), hide_index=True)
+        accounts = list_accounts(s)
+    st.dataframe(pd.DataFrame([{"username": a.username, "role": a.role, "status": "disabled" if a.disabled else "active"}
+                               for a in accounts]), hide_index=True)
+    others = [a for a in accounts if a.username != account.username]
+    if others:
+        chosen = st.selectbox("Account", [a.username for a in others], key="account-to-change")
+        target = next(a for a in others if a.username == chosen)
+        label = "Enable this account" if target.disabled else "Disable this account (signs it out everywhere)"
+        if st.button(label, key="toggle-account"):
+            try:
+                with db.sessions.begin() as s:
+                    set_disabled(s, target.username, not target.disabled, by=account.username)
+                    ended = revoke_all(s, target.username) if not target.disabled else 0
+                st.session_state["flash"] = (f"Enabled {target.username}." if target.disabled else
+                                             f"Disabled {target.username}; {ended} signed-in browser(s) signed out.")
+                st.rerun()
+            except AccountError as exc:
+                st.error(str(exc))
 
 with db.sessions() as s:
     lessons = list_lessons(s)

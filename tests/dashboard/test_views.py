@@ -1,14 +1,17 @@
 """Every view but the streaming one, run headless with AppTest against a real SQLite database."""
 from __future__ import annotations
 
+import os
+
 import cv2
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from db.accounts import Account, create_user
-from db.schema import LessonSession, ObservationRow, Participant
+from db.accounts import Account, AccountError, authenticate, create_user, set_disabled
+from db.schema import LessonSession, ObservationRow, Participant, User
 from db.session import open_database
+from db.staff_sessions import open_session, resolve
 from tests.dashboard.conftest import VIEWS, Env, fill_lesson
 
 TIMEOUT = 60
@@ -17,10 +20,20 @@ TIMEOUT = 60
 TEACHER, ADMIN = Account("teacher", "teacher"), Account("root", "admin")
 
 
+def token_for(account: Account) -> str:
+    """A real staff session for `account` (made on first use) in the test's database; AppTest sends no cookies,
+    so the views are given its token directly (dashboard.auth.TOKEN_KEY) and resolve it like a cookie's."""
+    _engine, sessions = open_database(os.environ["ENGAGE_DATABASE_URL"])
+    with sessions.begin() as s:
+        if s.scalar(select(User).where(User.username == account.username)) is None:
+            create_user(s, account.username, "a long test password", account.role)
+        return open_session(s, account.username)
+
+
 def run(view: str, account: Account | None = TEACHER) -> AppTest:
     at = AppTest.from_file(str(VIEWS / view), default_timeout=TIMEOUT)
     if account is not None:
-        at.session_state["account"] = account
+        at.session_state["staff_token"] = token_for(account)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -175,20 +188,45 @@ def test_about_page_explains_attention_only_mode(app_env: Env) -> None:
     assert "Article 5(1)(f)" in at.markdown[0].value and "attention-only" in at.markdown[0].value
 
 
-def test_staff_pages_ask_for_a_sign_in(app_env: Env) -> None:
-    _engine, sessions = open_database(app_env.url)
-    with sessions.begin() as s:
-        create_user(s, "ada", "correct horse battery", "teacher")
+def test_staff_pages_ask_for_a_sign_in_and_a_session_ends_with_its_account(app_env: Env) -> None:
     at = run("teacher.py", account=None)
     assert at.subheader[0].value == "Staff sign-in" and not at.get("plotly_chart")
-    at.text_input[0].set_value("ada")
-    at.text_input[1].set_value("not the password")
+    assert "/auth/sign-in?next=/teacher" in at.get("html")[0].proto.body
+    at = run("teacher.py")
+    assert at.title[0].value == "Teacher dashboard"
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        create_user(s, "root", "a long test password", "admin")
+        set_disabled(s, "teacher", True, by="root")
+    at.run()  # the same browser, its account disabled meanwhile
+    assert at.subheader[0].value == "Staff sign-in" and "session has ended" in at.markdown[0].value
+
+
+def test_a_teacher_changes_their_password_and_their_other_browsers_are_signed_out(app_env: Env) -> None:
+    other = token_for(TEACHER)
+    at = run("account.py")
+    at.text_input[0].set_value("a long test password")
+    at.text_input[1].set_value("a new long password")
+    at.text_input[2].set_value("a new long password")
     at.button[0].click().run()
-    assert "wrong username or password" in at.error[0].value
-    at.text_input[1].set_value("correct horse battery")
-    at.button[0].click().run()
-    assert at.session_state["account"] == Account("ada", "teacher")
-    assert at.title[0].value == "Teacher dashboard" and not at.error
+    assert "Password changed. 1 other browser signed out." in at.success[0].value
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        assert resolve(s, other) is None and resolve(s, at.session_state["staff_token"]) == TEACHER
+        authenticate(s, "teacher", "a new long password")
+
+
+def test_an_admin_disables_an_account(app_env: Env) -> None:
+    teacher_token = token_for(TEACHER)
+    at = run("admin.py", ADMIN)
+    at.selectbox(key="account-to-change").set_value("teacher").run()
+    at.button(key="toggle-account").click().run()
+    assert "Disabled teacher; 1 signed-in browser(s) signed out." in at.success[0].value
+    _engine, sessions = open_database(app_env.url)
+    with sessions() as s:
+        assert resolve(s, teacher_token) is None
+        with pytest.raises(AccountError, match="disabled"):
+            authenticate(s, "teacher", "a long test password")
 
 
 def test_the_admin_page_refuses_teachers(app_env: Env) -> None:
@@ -204,7 +242,7 @@ def test_a_teacher_sees_only_their_own_lessons_even_with_a_guessed_id(app_env: E
 
         create_lesson(s, "My lesson", owner="teacher", start=True)
     at = AppTest.from_file(str(VIEWS / "teacher.py"), default_timeout=TIMEOUT)
-    at.session_state["account"] = TEACHER
+    at.session_state["staff_token"] = token_for(TEACHER)
     at.session_state["lesson_id"] = theirs  # a guessed id
     at.run()
     assert not at.exception

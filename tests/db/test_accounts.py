@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.accounts import AccountError, authenticate, create_user, ensure_admin, main
+from db.accounts import AccountError, authenticate, create_user, ensure_admin, list_accounts, main
 from db.lessons import LessonError, create_lesson, lesson_by_code, lesson_for, visible_lessons
 from db.schema import User
 
@@ -98,3 +98,31 @@ def test_create_user_command(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert "root\tadmin" in capsys.readouterr().out
     monkeypatch.setenv("PW", "short")
     assert main(["--db", url, "create-user", "--username", "bob", "--password-env", "PW"]) == 2
+
+
+def test_password_change_and_disabling_are_checked(db) -> None:  # type: ignore[no-untyped-def]
+    from db.accounts import change_password, set_disabled
+
+    _, sessions = db
+    with sessions.begin() as s:
+        create_user(s, "root", "a long test password", "admin")
+        create_user(s, "ada", "a long test password", "teacher")
+    for current, new, message in (("wrong password!", "a new long password", "wrong username or password"),
+                                  ("a long test password", "short", "at least 10"),
+                                  ("a long test password", "a long test password", "the same")):
+        with pytest.raises(AccountError, match=message), sessions.begin() as s:
+            change_password(s, "ada", current, new)
+    with sessions.begin() as s:  # each sign-in check counts in a transaction of its own, before the caller writes
+        change_password(s, "ada", "a long test password", "a new long password")
+    with sessions.begin() as s:
+        assert authenticate(s, "ada", "a new long password").username == "ada"
+    with sessions.begin() as s:
+        with pytest.raises(AccountError, match="your own account"):
+            set_disabled(s, "root", True, by="root")
+        with pytest.raises(AccountError, match="last enabled admin"):
+            set_disabled(s, "root", True, by="someone")
+        set_disabled(s, "ada", True, by="root")
+    with sessions.begin() as s, pytest.raises(AccountError, match="disabled"):
+        authenticate(s, "ada", "a new long password")
+    with sessions() as s:
+        assert {a.username: a.disabled for a in list_accounts(s)} == {"ada": True, "root": False}
