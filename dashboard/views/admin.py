@@ -54,7 +54,7 @@ with st.expander("Accounts"):
             try:
                 with db.sessions.begin() as s:
                     create_user(s, new_name, new_password, new_role)
-                st.session_state["flash"] = f"Created {new_role} {new_name.strip().lower()}."
+                st.session_state["flash"] = f"Created {new_role} {md_escape(new_name.strip().lower())}."
                 st.rerun()
             except AccountError as exc:
                 st.error(str(exc))
@@ -72,8 +72,9 @@ with st.expander("Accounts"):
                 with db.sessions.begin() as s:
                     set_disabled(s, target.username, not target.disabled, by=account.username)
                     ended = revoke_all(s, target.username) if not target.disabled else 0
-                st.session_state["flash"] = (f"Enabled {target.username}." if target.disabled else
-                                             f"Disabled {target.username}; {ended} signed-in browser(s) signed out.")
+                name = md_escape(target.username)
+                st.session_state["flash"] = (f"Enabled {name}." if target.disabled else
+                                             f"Disabled {name}; {ended} signed-in browser(s) signed out.")
                 st.rerun()
             except AccountError as exc:
                 st.error(str(exc))

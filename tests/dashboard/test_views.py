@@ -309,3 +309,45 @@ def test_a_markdown_lesson_title_is_shown_as_typed(app_env: Env) -> None:
     at.button[0].click().run()
     (tokens,) = MarkdownIt().parseInline(at.subheader[0].value)
     assert [t.type for t in tokens.children or []] == ["text"] and tokens.children[0].content == title
+
+
+NASTY = "[Click for free pizza](https://evil.example) **bold** <b>tag</b> :material/warning:"
+MARKDOWN_KINDS = ("markdown", "success", "info", "warning", "error", "caption", "subheader", "title", "header")
+
+
+def markdown_mentions(at: AppTest) -> list[str]:
+    """Every Markdown-rendered string of a page (main area and sidebar) that mentions the nasty name."""
+    return [e.value for kind in MARKDOWN_KINDS for e in at.get(kind)
+            if isinstance(getattr(e, "value", None), str) and "pizza" in e.value]
+
+
+def test_a_nasty_title_and_display_name_are_plain_text_on_every_page(app_env: Env,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Teacher (per-student: the timeline's rows are display names), admin, and the student's own page once the
+    lesson has ended: wherever the name reaches Markdown it is escaped, and Plotly gets it without its tags."""
+    import streamlit as st
+
+    from dashboard.text import md_escape
+
+    monkeypatch.setenv("ENGAGE_PRIVACY_MODE", "per-student")
+    st.cache_resource.clear()
+    lesson_id = fill_lesson(app_env.url, NASTY, students=3, seconds=20, privacy_mode="per-student", ended=True)
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        from db.schema import Participant as P
+
+        for person in s.scalars(select(P).where(P.session_id == lesson_id)):
+            person.display_name = NASTY + f" {person.id}"
+    teacher = run("teacher.py")
+    heat = next(c.proto.spec for c in teacher.get("plotly_chart") if "Per-student timeline" in c.proto.spec)
+    assert "&lt;b&gt;tag&lt;" in heat and "<b>tag" not in heat  # the rows' labels, without their tags
+    admin = run("admin.py", ADMIN)
+    admin.text_input(key=f"confirm-{lesson_id}").set_value("not it").run()
+    student = AppTest.from_file(str(VIEWS / "student.py"), default_timeout=TIMEOUT)
+    student.session_state["student"] = {"lesson_id": lesson_id, "lesson": NASTY, "participant_id": 1, "name": NASTY}
+    student.run()
+    assert any("has ended" in i.value for i in student.info)
+    for page, at in (("teacher", teacher), ("admin", admin), ("student", student)):
+        mentions = markdown_mentions(at)
+        assert all(md_escape(NASTY) in text for text in mentions), (page, mentions)
+    assert markdown_mentions(admin) and markdown_mentions(student)  # the name did reach Markdown there
