@@ -15,7 +15,8 @@ from db.class_figures import ClassFigures
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
-ATTENTION_NAMES = {"attentive": "Attentive (eyes open, facing the screen)", "looking_away": "Looking away",
+ATTENTION_NAMES = {"attentive": "Attentive (eyes open, facing the screen)",
+                   "looking_down": "Looking down (reading or writing)", "looking_away": "Looking away",
                    "eyes_closed": "Eyes closed"}
 
 

@@ -24,21 +24,36 @@ def negative_share(shares: pd.DataFrame) -> pd.Series:
 class Alert:
     """Why the teacher should look up."""
 
-    kind: str  # "negative" or "absence"
+    kind: str  # "attention", "negative" or "absence"
     message: str
     since: pd.Timestamp
 
 
-def attention_needed(shares: pd.DataFrame, *, expected_students: int, negative_threshold: float = 0.5,
-                     absence_threshold: float = 0.5, sustain_windows: int = 3) -> list[Alert]:
-    """Alerts when negative mood or absence stays above its threshold for the last `sustain_windows` windows."""
-    if len(shares) < sustain_windows:
-        return []
-    recent = shares.tail(sustain_windows)
+NEGATIVE_THRESHOLD = 0.4  # a class showing 40 % negative expressions for half a minute is worth a look
+INATTENTIVE_THRESHOLD = 0.5  # fewer than half attentive: eyes closed or turned away (looking down is not counted)
+
+
+def attention_needed(shares: pd.DataFrame, *, expected_students: int, attention: pd.DataFrame | None = None,
+                     negative_threshold: float = NEGATIVE_THRESHOLD, absence_threshold: float = 0.5,
+                     inattentive_threshold: float = INATTENTIVE_THRESHOLD, sustain_windows: int = 3) -> list[Alert]:
+    """Alerts when, for each of the last `sustain_windows` windows shown to the teacher: more than
+    `inattentive_threshold` of the class has eyes closed or is looking away (`attention`: attention_shares rows),
+    the negative expressions' share exceeds `negative_threshold` (`shares`: emotion_shares rows), or more than
+    `absence_threshold` of the joined students are not seen. Reading or writing (looking down) is not inattention."""
     alerts = []
+    if attention is not None and len(attention) >= sustain_windows:
+        recent = attention.tail(sustain_windows)
+        inattentive = recent["eyes_closed"].astype(float) + recent["looking_away"].astype(float)
+        if (inattentive > inattentive_threshold).all():
+            alerts.append(Alert("attention", f"More than {inattentive_threshold:.0%} of the class with eyes closed or "
+                                             f"looking away for {sustain_windows} windows in a row",
+                                recent["window"].iloc[0]))
+    if len(shares) < sustain_windows:
+        return alerts
+    recent = shares.tail(sustain_windows)
     negative = negative_share(recent)
     if (negative > negative_threshold).all():
-        alerts.append(Alert("negative", f"Negative emotions above {negative_threshold:.0%} of the class mood "
+        alerts.append(Alert("negative", f"Negative expressions above {negative_threshold:.0%} of the class mood "
                                         f"for {sustain_windows} windows in a row", recent["window"].iloc[0]))
     if expected_students > 0:
         absent = 1 - recent["participants"] / expected_students

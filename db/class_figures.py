@@ -16,7 +16,7 @@ from db.alerts import hide_small_groups
 from db.queries import SessionSummary, attention_shares, emotion_shares, observations_frame, session_summary
 from engine.types import EMOTIONS
 
-ATTENTION_SIGNALS: tuple[str, ...] = ("attentive", "looking_away", "eyes_closed")
+ATTENTION_SIGNALS: tuple[str, ...] = ("attentive", "looking_down", "looking_away", "eyes_closed")
 
 
 @dataclass(frozen=True)

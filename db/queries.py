@@ -57,23 +57,29 @@ def emotion_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
     return out.reset_index(names="window")[columns]
 
 
-ATTENTION_COLUMNS = ["window", "attentive", "eyes_closed", "looking_away", "observations", "participants"]
+ATTENTION_COLUMNS = ["window", "attentive", "looking_down", "looking_away", "eyes_closed", "observations",
+                     "participants"]
 
 
 def attention_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
-    """Per window, the share of observations with eyes open and facing the screen (attentive), eyes closed,
-    and looking away; only observations that carry attention signals count."""
+    """Per window, the share of observations in each attention state, which partition them: attentive (eyes open,
+    facing the screen), looking down (reading or writing), looking away (turned aside or up), eyes closed. Only
+    observations that carry attention signals count; records from before looking down was told apart count it
+    as neither."""
     if frame.empty or "extras" not in frame:
         return pd.DataFrame(columns=ATTENTION_COLUMNS)
     signals = frame["extras"].dropna().map(json.loads)
     signals = signals[signals.map(lambda d: "eyes_open" in d)]
     if signals.empty:
         return pd.DataFrame(columns=ATTENTION_COLUMNS)
-    rows = frame.loc[signals.index, ["ts", "participant_id"]].assign(
-        eyes_closed=[not d["eyes_open"] for d in signals], looking_away=[bool(d["looking_away"]) for d in signals])
-    rows["attentive"] = ~rows["eyes_closed"] & ~rows["looking_away"]
+    away = [bool(d["looking_away"]) for d in signals]
+    down = [not a and bool(d.get("looking_down", False)) for a, d in zip(away, signals)]
+    closed = [not a and not dn and not d["eyes_open"] for a, dn, d in zip(away, down, signals)]
+    rows = frame.loc[signals.index, ["ts", "participant_id"]].assign(looking_away=away, looking_down=down,
+                                                                     eyes_closed=closed)
+    rows["attentive"] = ~rows["eyes_closed"] & ~rows["looking_away"] & ~rows["looking_down"]
     grouped = rows.groupby(rows["ts"].dt.floor(window))
-    out = grouped[["attentive", "eyes_closed", "looking_away"]].mean()
+    out = grouped[["attentive", "looking_down", "looking_away", "eyes_closed"]].mean()
     out["observations"] = grouped.size()
     out["participants"] = grouped["participant_id"].nunique()
     return out.reset_index(names="window")[ATTENTION_COLUMNS]

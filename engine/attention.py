@@ -26,7 +26,12 @@ RIGHT_EYE_CONTOUR = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 15
 LEFT_EYE_CONTOUR = (362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398)
 CHIN, FOREHEAD = 152, 10
 EAR_CLOSED = 0.2  # below: eyes closed (calibrated on the astronaut, open ~0.3, and her eyes painted shut)
-LOOK_AWAY_YAW, LOOK_AWAY_PITCH = 30.0, 25.0
+# Looking down (reading, writing, a phone below the camera) lowers the upper lids with the gaze and foreshortens the
+# eyes, so their aspect ratio falls towards a closed eye's: with the head pitched down the eyes count as closed
+# only when nearly shut, and the face is "looking down", which is neither closed nor away.
+EAR_CLOSED_LOOKING_DOWN = 0.08
+LOOK_AWAY_YAW, LOOK_UP_PITCH = 30.0, 25.0
+LOOK_DOWN_PITCH = -20.0  # FaceMesh reads a frontal face at about -10 (benchmarks.attention)
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,12 @@ class AttentionState:
     eyes_open: bool
     yaw: float  # degrees, positive: the face turned towards the image's right
     pitch: float  # degrees, positive: the face tilted up
-    looking_away: bool
+    looking_away: bool  # turned aside or up
+    looking_down: bool = False  # head pitched down: reading, writing or a phone below the camera
 
     def as_dict(self) -> dict[str, float | bool]:
         return {"ear": round(self.ear, 4), "eyes_open": self.eyes_open, "yaw": round(self.yaw, 1),
-                "pitch": round(self.pitch, 1), "looking_away": self.looking_away}
+                "pitch": round(self.pitch, 1), "looking_away": self.looking_away, "looking_down": self.looking_down}
 
 
 def eye_aspect_ratio(points: np.ndarray, eye: tuple[int, ...]) -> float:
@@ -77,7 +83,9 @@ def attention_from_landmarks(points: np.ndarray, ear: float | None = None) -> At
     if ear is None:
         ear = (eye_aspect_ratio(points, RIGHT_EYE) + eye_aspect_ratio(points, LEFT_EYE)) / 2
     yaw, pitch = head_pose(points)
-    return AttentionState(ear, ear >= EAR_CLOSED, yaw, pitch, abs(yaw) > LOOK_AWAY_YAW or abs(pitch) > LOOK_AWAY_PITCH)
+    away = abs(yaw) > LOOK_AWAY_YAW or pitch > LOOK_UP_PITCH
+    down = not away and pitch < LOOK_DOWN_PITCH
+    return AttentionState(ear, ear >= (EAR_CLOSED_LOOKING_DOWN if down else EAR_CLOSED), yaw, pitch, away, down)
 
 
 class AttentionEstimator(Protocol):

@@ -82,7 +82,7 @@ class FaceResult:
     prediction: Prediction | None
     track_id: int | None = None
     detector_score: float = 1.0
-    attention: dict[str, float | bool] | None = None  # eyes_open, ear, yaw, pitch, looking_away
+    attention: dict[str, float | bool] | None = None  # eyes_open, ear, yaw, pitch, looking_away, looking_down
 
 
 @dataclass(frozen=True)

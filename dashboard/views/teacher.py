@@ -92,7 +92,9 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     a.metric("Streaming now" if live else "Students", recent["participant_id"].nunique() if live else len(names))
     b.metric("Joined", len(names))
     c.metric("Records", len(frame))
-    for alert in attention_needed(visible, expected_students=len(names)):
+    attention = attention_shares(frame, WINDOW)
+    visible_attention = attention if show_individuals else hide_small_groups(attention, settings.min_group_size)
+    for alert in attention_needed(visible, expected_students=len(names), attention=visible_attention):
         st.warning(f"Attention needed: {alert.message}.", icon=":material/warning:")
     streaming = recent["participant_id"].nunique() if len(recent) else 0
     if live and not show_individuals and streaming < settings.min_group_size:
@@ -108,8 +110,6 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
             right.info(f"Right now: fewer than {settings.min_group_size} students in the latest window.")
         else:
             right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
-    attention = attention_shares(frame, WINDOW)
-    visible_attention = attention if show_individuals else hide_small_groups(attention, settings.min_group_size)
     if not attention.empty or not settings.emotion_inference:
         st.plotly_chart(charts.attention_line(in_zone(visible_attention, "window", zone), time_title=time_title),
                         key="attention")

@@ -38,3 +38,26 @@ def test_sustained_absence_raises_an_alert() -> None:
     s = shares([("Happy", 0.9, 1), ("Happy", 0.9, 1), ("Happy", 0.9, 1)])
     assert [a.kind for a in attention_needed(s, expected_students=4)] == ["absence"]
     assert attention_needed(s, expected_students=1) == []
+
+
+def attention(rows: list[tuple[float, float, float]]) -> pd.DataFrame:
+    """Windows of (looking down, looking away, eyes closed) shares; the rest attentive; four students."""
+    return pd.DataFrame([{"window": pd.Timestamp("2026-11-02 09:00", tz="UTC") + pd.Timedelta(seconds=10 * i),
+                          "attentive": 1 - down - away - closed, "looking_down": down, "looking_away": away,
+                          "eyes_closed": closed, "observations": 4, "participants": 4}
+                         for i, (down, away, closed) in enumerate(rows)])
+
+
+def test_a_class_turned_away_or_asleep_raises_an_attention_alert_but_reading_does_not() -> None:
+    calm = shares([("Happy", 0.6, 4)] * 3)
+    away = attention([(0.0, 0.25, 0.0), (0.0, 0.5, 0.25), (0.0, 0.75, 0.0), (0.25, 0.25, 0.5)])
+    (alert,) = attention_needed(calm, expected_students=4, attention=away)
+    assert alert.kind == "attention" and alert.since == away["window"].iloc[1]
+    reading = attention([(0.75, 0.0, 0.0)] * 3)  # heads down over their work
+    assert attention_needed(calm, expected_students=4, attention=reading) == []
+
+
+def test_a_class_mostly_negative_for_half_a_minute_raises_the_alert() -> None:
+    """41-51 % negative for three windows running is worth a look."""
+    s = shares([("Sad", 0.45, 4), ("Angry", 0.41, 4), ("Fear", 0.51, 4)])
+    assert [a.kind for a in attention_needed(s, expected_students=4)] == ["negative"]

@@ -55,10 +55,10 @@ def test_averages_come_only_from_windows_with_enough_students(db) -> None:  # ty
         every = class_figures(s, lesson_id, min_group=3, individuals=True)
     assert (figures.windows, figures.hidden, figures.peak_students) == (4, 2, 3)
     assert figures.mean_mood["Happy"] == pytest.approx(0.7) and figures.mean_mood["Sad"] == pytest.approx(0.05)
-    assert figures.mean_attention == {"attentive": 1.0, "looking_away": 0.0, "eyes_closed": 0.0}
+    assert figures.mean_attention == {"attentive": 1.0, "looking_down": 0.0, "looking_away": 0.0, "eyes_closed": 0.0}
     table = minutes_export(figures, UTC)
     assert len(table) == 2 and set(table["participants"]) == {3}
-    assert {"Happy", "attentive", "looking_away", "eyes_closed"} <= set(table.columns)
+    assert {"Happy", "attentive", "looking_down", "looking_away", "eyes_closed"} <= set(table.columns)
     # a per-student lesson (where the deployment allows it) shows every minute
     assert every.hidden == 0 and len(every.mood) == 4 and every.mean_attention["looking_away"] == pytest.approx(
         20 / 80)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks.faces import close_eyes
-from engine.attention import BlinkCounter, FaceMesh, head_pose
+from engine.attention import BlinkCounter, FaceMesh, attention_from_landmarks, head_pose
 from engine.detectors import HaarDetector
 from engine.types import Box
 from tests.conftest import REPO
@@ -86,3 +86,26 @@ def test_blink_rate_forgets_old_blinks() -> None:
     for t, ear in series([(1.0, 0.3), (0.1, 0.05), (20.0, 0.3)]):
         counter.update(t, ear)
     assert counter.total == 1 and counter.per_minute() == 0
+
+
+def pitched(points: np.ndarray, degrees: float) -> np.ndarray:
+    """The 3-D landmarks rotated about the horizontal axis through their centre (negative: the head tips down)."""
+    a = math.radians(degrees)
+    rotation = np.array([[1, 0, 0], [0, math.cos(a), math.sin(a)], [0, -math.sin(a), math.cos(a)]])
+    centre = points.mean(axis=0)
+    return (points - centre) @ rotation.T + centre
+
+
+def test_reading_below_the_camera_is_looking_down_not_eyes_closed(mesh: FaceMesh, astronaut_bgr: np.ndarray) -> None:
+    """The astronaut's real landmarks tipped down 20 degrees, with the lids lowered as a downward gaze lowers them
+    (EAR 0.15: the iris model's reading of her eyes with the upper lids drawn 60 % down is 0.14-0.19)."""
+    points, _ = mesh.landmarks(astronaut_bgr, largest_face(astronaut_bgr))
+    _yaw, base_pitch = head_pose(points)
+    down = pitched(points, -20.0)
+    assert head_pose(down)[1] == pytest.approx(base_pitch - 20.0, abs=3.0)
+    reading = attention_from_landmarks(down, ear=0.15)
+    assert reading.looking_down and reading.eyes_open and not reading.looking_away
+    assert not attention_from_landmarks(down, ear=0.05).eyes_open  # shut is still shut
+    facing = attention_from_landmarks(points, ear=0.15)  # the same lids, facing the screen: closed
+    assert not facing.looking_down and not facing.eyes_open
+    assert attention_from_landmarks(pitched(points, 40.0), ear=0.3).looking_away  # looking up is away
