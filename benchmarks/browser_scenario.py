@@ -104,8 +104,12 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
     on: the test's own checks then fail with these entries in their message."""
     console: list[str] = []  # the pages' console (streamlit-webrtc logs "set component value" with its offer)
     page.on("console", lambda message: console.append(f"{message.type}: {message.text[:300]}"))
-    page.goto(f"http://127.0.0.1:{plan['port']}/")
-    page.get_by_role("textbox", name="Join code").fill(plan["join_code"])
+    page.goto(f"http://127.0.0.1:{plan['port']}/?code={plan['join_code']}")  # the teacher's join link
+    code = page.get_by_role("textbox", name="Join code")
+    code.wait_for(timeout=60_000)
+    student["prefilled"] = code.input_value() == plan["join_code"]
+    if not student["prefilled"]:
+        code.fill(plan["join_code"])
     page.get_by_role("textbox", name="Display name").fill(student["name"])
     page.get_by_role("button", name="Next").click()
     page.get_by_text("I have read this and agree to stream").click()
@@ -179,7 +183,8 @@ def main(plan_path: str) -> int:
                 browsers.append(browser)
                 page = browser.new_page(viewport={"width": 1200, "height": 1400})
                 try:
-                    joined.append({"name": student["name"], "presses": join(page, plan, student),
+                    presses = join(page, plan, student)
+                    joined.append({"name": student["name"], "presses": presses, "prefilled": student["prefilled"],
                                    "instance": next((c["value"] for c in page.context.cookies() if c["name"] == "engage_instance"), None)})
                 except Exception:
                     page.screenshot(path=str(shots / "failure.png"), full_page=True)

@@ -1,11 +1,15 @@
 """Pure chart builders: DataFrame (or typed result) in, Plotly figure out. No Streamlit here."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import tzinfo
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboard.text import plotly_escape
+from db.moments import Moment
 from engine.types import EMOTIONS, Prediction
 
 # One colour per emotion, used by every chart so a colour always means the same feeling.
@@ -26,6 +30,18 @@ def finish(fig: go.Figure, time_title: str | None = None, tick_minutes: int | No
         fig.update_xaxes(title=time_title)
     if tick_minutes:
         fig.update_xaxes(tickformat="%H:%M", dtick=tick_minutes * 60_000)
+    return fig
+
+
+MOMENT_COLOURS = {"attention": "#ff7f0e", "positive": "#1f77b4", "negative": "#d62728"}
+
+
+def mark_moments(fig: go.Figure, moments: Sequence[Moment], zone: tzinfo) -> go.Figure:
+    """Shade each moment's span on a time chart, labelled with what happened."""
+    for moment in moments:
+        fig.add_vrect(x0=moment.start.tz_convert(zone), x1=moment.end.tz_convert(zone), line_width=0, opacity=0.15,
+                      fillcolor=MOMENT_COLOURS[moment.kind], annotation_text=moment.kind,
+                      annotation_position="top left", annotation_font_size=11)
     return fig
 
 

@@ -36,11 +36,14 @@ def html_report(figures: ClassFigures, zone: tzinfo, emotion: bool = True, now: 
     shown = figures.windows - figures.hidden
     people = mood if not mood.empty else attention
     ticks = charts.tick_minutes(people["window"]) if not people.empty else 1
+    moments = [m for m in figures.moments() if emotion or m.kind == "attention"]
     chart_list = []
     if emotion and not mood.empty:
-        chart_list.append(charts.mood_area(mood, "Class mood per minute", label, ticks))
+        chart_list.append(charts.mark_moments(charts.mood_area(mood, "Class mood per minute", label, ticks),
+                                              [m for m in moments if m.kind != "attention"], zone))
     if not attention.empty:
-        chart_list.append(charts.attention_line(attention, "Attention per minute", label, ticks))
+        chart_list.append(charts.mark_moments(charts.attention_line(attention, "Attention per minute", label, ticks),
+                                              [m for m in moments if m.kind == "attention"], zone))
     if shown:
         chart_list.append(charts.participants_line(people, "Students streaming per minute", label, ticks))
     html_charts = [Markup(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False,
@@ -58,4 +61,5 @@ def html_report(figures: ClassFigures, zone: tzinfo, emotion: bool = True, now: 
         dominant=figures.dominant if emotion else None,
         mood=[(k, f"{v:.1%}") for k, v in mood_rows], attention=[(k, f"{v:.1%}") for k, v in attention_rows],
         charts=html_charts, generated=stamp(now or datetime.now(UTC), zone),
+        moments=[(stamp(m.start.to_pydatetime(), zone, with_zone=False)[11:], m.describe()) for m in moments],
     )

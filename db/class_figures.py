@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.alerts import hide_small_groups
+from db.moments import Moment, find_moments
 from db.queries import SessionSummary, attention_shares, emotion_shares, observations_frame, session_summary
 from engine.types import EMOTIONS
 
@@ -46,6 +47,10 @@ class ClassFigures:
     def dominant(self) -> str | None:
         mood = self.mean_mood
         return max(mood, key=mood.__getitem__) if mood else None
+
+    def moments(self) -> list[Moment]:
+        """The lesson's moments (db.moments) over the windows shown."""
+        return find_moments(self.attention, self.mood, pd.Timedelta(self.window))
 
     def minutes_table(self) -> pd.DataFrame:
         """The shown windows, mood and attention side by side (one row per window): the per-minute export."""

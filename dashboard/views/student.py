@@ -29,7 +29,8 @@ pending = st.session_state.get("pending")  # a valid code, waiting for the stude
 
 if joined is None and pending is None:
     with st.form("code"):
-        code = st.text_input("Join code", max_chars=12, placeholder="e.g. K7PM3Q", help="Your teacher shows it on screen")
+        code = st.text_input("Join code", value=str(st.query_params.get("code", ""))[:12], max_chars=12,
+                             placeholder="e.g. K7PM3Q", help="Your teacher shows it on screen")
         name = st.text_input("Display name", max_chars=80, placeholder="a nickname is fine")
         submitted = st.form_submit_button("Next", type="primary")
     if submitted:

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts
 from dashboard.auth import require
+from dashboard.joining import join_link, qr_png
+from dashboard.report import duration, html_report
 from dashboard.resources import database, get_settings
-from dashboard.times import in_zone, zone_name
+from dashboard.times import in_zone, stamp, zone_name
 from db.alerts import attention_needed, hide_small_groups
+from db.class_figures import class_figures
 from db.lessons import (
     LessonError,
     create_lesson,
@@ -63,11 +67,14 @@ lesson = next(x for x in lessons if x.id == lesson_id)
 
 
 def lesson_controls(lesson: LessonSession) -> None:
-    left, right = st.columns([3, 1])
+    left, mid, right = st.columns([3, 1, 1])
     if lesson.ended_at is None:
+        link = join_link(st.context.url, lesson.join_code)
         left.markdown(f"<div style='font-size:0.9rem;color:#666'>Join code</div>"
                       f"<div style='font-size:4rem;font-weight:700;letter-spacing:0.3rem' data-testid='join-code'>"
                       f"{lesson.join_code}</div>", unsafe_allow_html=True)
+        left.code(link, language=None)  # copyable; students may also scan the QR code
+        mid.image(qr_png(link), width=150, caption="Scan to join")
     with right:
         if lesson.started_at is None and st.button("Start lesson", type="primary"):
             with db.sessions.begin() as s:
@@ -119,11 +126,50 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
         st.plotly_chart(charts.timeline_heatmap(in_zone(frame, "ts", zone), names, time_title=time_title), key="heat")
 
 
+def render_summary(lesson: LessonSession) -> None:
+    """An ended lesson at a glance: how long, who, how attentive, the mood, the moments that mattered, and its
+    report; every figure under the privacy rule (per-minute windows)."""
+    individuals = lesson.privacy_mode == "per-student" and per_student_allowed
+    with db.sessions() as s:
+        figures = class_figures(s, lesson.id, min_group=settings.min_group_size, individuals=individuals)
+    summary = figures.summary
+    st.subheader("Lesson summary")
+    a, b, c, d = st.columns(4)
+    a.metric("Duration", duration(summary.started_at, summary.ended_at) or "–")
+    b.metric("Students joined", summary.participants)
+    attentive = figures.mean_attention.get("attentive")
+    c.metric("Attentive", f"{attentive:.0%}" if attentive is not None else "–",
+             help="Share of the time the class had eyes open and faced the screen")
+    d.metric("Most often", (figures.dominant or "–") if settings.emotion_inference else "–")
+    if figures.windows and figures.hidden == figures.windows:
+        st.info(f"No minute of this lesson had {settings.min_group_size} or more students streaming, so it has no "
+                "class figures, to protect privacy.", icon=":material/group:")
+    moments = figures.moments() if settings.emotion_inference else [
+        m for m in figures.moments() if m.kind == "attention"]
+    if moments:
+        st.markdown("**Moments that mattered**")
+        st.dataframe(pd.DataFrame([{"from": stamp(m.start.to_pydatetime(), zone, with_zone=False)[11:],
+                                    "minutes": round(m.minutes), "what happened": m.describe()} for m in moments]),
+                     hide_index=True)
+    elif figures.windows - figures.hidden:
+        st.caption("No moment stood out from the lesson's own baseline.")
+    ticks = charts.tick_minutes(figures.attention["window"]) if not figures.attention.empty else 1
+    if not figures.attention.empty:
+        fig = charts.attention_line(in_zone(figures.attention, "window", zone), "Attention per minute", time_title,
+                                    ticks)
+        st.plotly_chart(charts.mark_moments(fig, moments, zone), key="summary-attention")
+    slug = "".join(ch if ch.isalnum() else "-" for ch in lesson.title).strip("-").lower() or "lesson"
+    st.download_button("Lesson report (HTML)", html_report(figures, zone, settings.emotion_inference),
+                       f"{slug}-report.html", "text/html", help="Opens in any browser; print it to PDF from there")
+
+
 lesson_controls(lesson)
 if not settings.emotion_inference:
     st.info("This deployment runs without emotion inference (attention-only): the charts show presence only.")
 if lesson.ended_at is None and lesson.started_at is not None:
     st.fragment(run_every=3.0)(lambda: render_mood(lesson, live=True))()
 else:
+    if lesson.ended_at is not None:
+        render_summary(lesson)
     st.subheader("Replay" if lesson.ended_at else "Waiting for the lesson to start")
     render_mood(lesson, live=False)

@@ -70,7 +70,8 @@ def two_students(tmp_path: Path, astronaut_bgr: np.ndarray, title: str, env: dic
 
 
 def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
-    """With the defaults (ENGAGE_INSTANCES=0: one app process per core, behind the balancer where there are more)."""
+    """The student opens the teacher's join link (the code filled in) and streams. With the defaults
+    (ENGAGE_INSTANCES=0: one app process per core, behind the balancer where there are more)."""
     url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
     code = new_lesson(url, "Browser lesson")
     clip = make_clip(tmp_path / "ada.y4m", astronaut_scene(astronaut_bgr, 120, mirrored=False))
@@ -78,6 +79,7 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
                           students=[{"name": "Ada", "clip": str(clip)}], shots_dir=tmp_path / "shots")
     rows = rows_by_student(url)["Ada"]
     assert len(rows) >= 4, f"only {len(rows)} observations arrived\n{diagnosis(result, tmp_path)}"
+    assert result["students"][0]["prefilled"]  # the join link filled in the code
     report_retries(result)
     assert all(r.label is not None and abs(sum(getattr(r, c) for c in (
         "p_angry", "p_disgust", "p_fear", "p_happy", "p_sad", "p_surprise", "p_neutral")) - 1) < 1e-4 for r in rows)

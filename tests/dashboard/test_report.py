@@ -75,3 +75,10 @@ def test_a_title_with_markup_is_plain_text_and_the_page_prints(tmp_path: Path) -
     assert "<script>alert(1)" not in report and "&lt;script&gt;alert(1)&lt;/script&gt; **Year 9**" in report
     assert "<a " not in report.split("<body>")[1].split("<div class=\"chart\">")[0]
     assert "@media print" in report and "break-inside: avoid" in report
+
+
+def test_the_report_lists_the_moments_that_mattered(tmp_path: Path) -> None:
+    plan = [(name, m, "Happy", AWAY if 6 <= m < 9 else ATTENTIVE) for name in ("Ada", "Bob", "Cy") for m in range(12)]
+    report = report_of(tmp_path, plan)
+    assert "Moments that mattered" in report
+    assert "<td>09:06</td><td>Attention fell from 100% to 0% for 3 min (3 students)</td>" in report

@@ -98,7 +98,30 @@ def test_per_student_timeline_only_when_the_deployment_allows(app_env: Env, monk
 def test_past_lessons_replay_as_charts(app_env: Env) -> None:
     fill_lesson(app_env.url, "Last week", students=3, seconds=30, ended=True)
     at = run("teacher.py")
-    assert at.subheader[0].value == "Replay" and len(at.get("plotly_chart")) == 3
+    assert [h.value for h in at.subheader] == ["Lesson summary", "Replay"] and len(at.get("plotly_chart")) == 3
+    assert at.get("download_button")[0].label == "Lesson report (HTML)"
+
+
+def test_an_ended_lesson_summarises_itself_with_the_moment_the_class_looked_away(app_env: Env) -> None:
+    """Three students for 12 minutes, recorded through the real writer; from 09:06 to 09:09 they look away."""
+    from datetime import timedelta
+
+    from tests.db.test_class_figures import ATTENTIVE, AWAY, T0, lesson_with
+
+    _engine, sessions = open_database(app_env.url)
+    plan = [(name, m, "Happy", AWAY if 6 <= m < 9 else ATTENTIVE) for name in ("Ada", "Bob", "Cy") for m in range(12)]
+    lesson_id = lesson_with(sessions, plan)
+    with sessions.begin() as s:
+        lesson = s.get(LessonSession, lesson_id)
+        lesson.owner, lesson.ended_at = "teacher", T0 + timedelta(minutes=12)
+    at = run("teacher.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Duration"] == "12 min" and metrics["Students joined"] == "3" and metrics["Attentive"] == "75%"
+    table = next(d.value for d in at.dataframe if "what happened" in d.value.columns)
+    assert table["what happened"].tolist() == ["Attention fell from 100% to 0% for 3 min (3 students)"]
+    assert table["from"].tolist() == ["09:06"]  # the server's zone here is UTC
+    spec = next(c.proto.spec for c in at.get("plotly_chart") if "Attention per minute" in c.proto.spec)
+    assert '"type":"rect"' in spec  # the moment is shaded on the chart
 
 
 def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
@@ -351,3 +374,22 @@ def test_a_nasty_title_and_display_name_are_plain_text_on_every_page(app_env: En
         mentions = markdown_mentions(at)
         assert all(md_escape(NASTY) in text for text in mentions), (page, mentions)
     assert markdown_mentions(admin) and markdown_mentions(student)  # the name did reach Markdown there
+
+
+def test_the_join_link_and_its_qr_code_open_the_student_page_with_the_code_filled_in(app_env: Env) -> None:
+    import numpy as np
+
+    from dashboard.joining import join_link, qr_png
+
+    link = join_link("https://school.example:8501/teacher", "K7PM3Q")
+    assert link == "https://school.example:8501/?code=K7PM3Q"
+    image = cv2.imdecode(np.frombuffer(qr_png(link), np.uint8), cv2.IMREAD_COLOR)
+    assert cv2.QRCodeDetector().detectAndDecode(image)[0] == link  # a phone's camera reads the same link
+    fill_lesson(app_env.url, "Running", students=3, seconds=5)
+    teacher = run("teacher.py")
+    assert teacher.get("image")  # the QR code is shown
+    assert any("/?code=" in c.value for c in teacher.code)
+    student = AppTest.from_file(str(VIEWS / "student.py"), default_timeout=TIMEOUT)
+    student.query_params["code"] = "K7PM3Q"
+    student.run()
+    assert student.text_input[0].value == "K7PM3Q"
