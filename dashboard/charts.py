@@ -130,6 +130,22 @@ def timeline_heatmap(frame: pd.DataFrame, names: dict[int, str], window: str = "
     return finish(fig, time_title)
 
 
+def course_trend(trend: pd.DataFrame, time_title: str = "Lesson") -> go.Figure:
+    """Attention and mood per lesson of a course (rows of db.courses.course_trend, times already local)."""
+    shown = trend.dropna(subset=["attentive", "positive", "negative"], how="all") if not trend.empty else trend
+    if shown.empty:
+        return empty_figure("No lesson of this course has class figures yet")
+    series = [c for c in ("attentive", "positive", "negative") if shown[c].notna().any()]
+    long = shown.melt(id_vars=["started_at", "title"], value_vars=series, var_name="figure", value_name="share")
+    long["title"] = long["title"].map(plotly_escape)
+    fig = px.line(long, x="started_at", y="share", color="figure", markers=True, hover_data={"title": True},
+                  title="Attention and mood per lesson",
+                  color_discrete_map={"attentive": "#2ca02c", "positive": EMOTION_COLOURS["Happy"],
+                                      "negative": EMOTION_COLOURS["Angry"]})
+    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, height=340, **LAYOUT)
+    return finish(fig, time_title)
+
+
 def probability_bars(prediction: Prediction, title: str = "") -> go.Figure:
     """All seven class probabilities of one face."""
     values = list(prediction.probabilities)

@@ -14,10 +14,12 @@ from dashboard.resources import database, get_settings
 from dashboard.times import in_zone, stamp, zone_name
 from db.alerts import attention_needed, hide_small_groups
 from db.class_figures import class_figures
+from db.courses import list_courses
 from db.lessons import (
     LessonError,
     create_lesson,
     end_lesson,
+    get_or_create_course,
     lesson_for,
     now,
     participant_names,
@@ -40,13 +42,21 @@ time_title = f"Time ({zone_name(zone)})"
 
 with st.expander("New lesson", expanded=False), st.form("new-lesson", clear_on_submit=True):
     title = st.text_input("Lesson title", placeholder="Year 9 maths, period 3")
+    with db.sessions() as s:
+        own_courses = [c.name for c in list_courses(s, account.username)]
+    course_name = st.selectbox("Course or class group (optional)", own_courses, index=None, accept_new_options=True,
+                               placeholder="e.g. 9B maths: pick one or type a new name",
+                               help="Lessons of one course are compared on the Courses page")
     modes = ["aggregate", "per-student"] if per_student_allowed else [settings.privacy_mode]
     mode = st.selectbox("Privacy", modes, help="Class-level figures only, unless your school allows per-student views")
     start_now = st.checkbox("Start now", value=True)
     if st.form_submit_button("Create", type="primary"):
         try:
             with db.sessions.begin() as s:
-                created = create_lesson(s, title, owner=account.username, privacy_mode=mode, start=start_now)
+                course = get_or_create_course(s, course_name.strip()[:200], account.username) if course_name and \
+                    course_name.strip() else None
+                created = create_lesson(s, title, owner=account.username, course=course, privacy_mode=mode,
+                                        start=start_now)
                 st.session_state["lesson_id"] = created.id
         except LessonError as exc:
             st.error(str(exc))
@@ -101,8 +111,13 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     c.metric("Records", len(frame))
     attention = attention_shares(frame, WINDOW)
     visible_attention = attention if show_individuals else hide_small_groups(attention, settings.min_group_size)
-    for alert in attention_needed(visible, expected_students=len(names), attention=visible_attention):
-        st.warning(f"Attention needed: {alert.message}.", icon=":material/warning:")
+    alerts = attention_needed(visible, expected_students=len(names), attention=visible_attention)
+    silenced: set[int] = st.session_state.setdefault("silenced_lessons", set())
+    if live and alerts and lesson.id not in silenced:
+        for alert in alerts:
+            since = stamp(alert.since.to_pydatetime(), zone, with_zone=False)[11:]
+            st.warning(f"Attention needed since {since}: {alert.message}.", icon=":material/warning:")
+        st.button("Silence alerts for this lesson", key="silence", on_click=silenced.add, args=(lesson.id,))
     streaming = recent["participant_id"].nunique() if len(recent) else 0
     if live and not show_individuals and streaming < settings.min_group_size:
         st.info(f"{streaming} student{'s' if streaming != 1 else ''} streaming: class figures appear from "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import cv2
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -393,3 +394,81 @@ def test_the_join_link_and_its_qr_code_open_the_student_page_with_the_code_fille
     student.query_params["code"] = "K7PM3Q"
     student.run()
     assert student.text_input[0].value == "K7PM3Q"
+
+
+def test_a_course_with_three_lessons_shows_their_trend_and_table(app_env: Env) -> None:
+    """Three weekly lessons of one course, recorded through the real writer; the second had only two students
+    (no class figures), the third was less attentive."""
+    from datetime import timedelta
+
+    from db.lessons import get_or_create_course
+    from tests.db.test_class_figures import ATTENTIVE, AWAY, T0, lesson_with
+
+    _engine, sessions = open_database(app_env.url)
+    ids = []
+    for week, (names, away_minutes) in enumerate([(("Ada", "Bob", "Cy"), ()), (("Ada", "Bob"), ()),
+                                                   (("Ada", "Bob", "Cy"), (0, 1))]):
+        plan = [(n, m, "Happy", AWAY if m in away_minutes else ATTENTIVE) for n in names for m in range(4)]
+        ids.append(lesson_with(sessions, plan))
+        with sessions.begin() as s:
+            lesson = s.get(LessonSession, ids[-1])
+            lesson.owner, lesson.course = "teacher", get_or_create_course(s, "9B maths", "teacher")
+            lesson.started_at = T0 + timedelta(weeks=week)
+            lesson.ended_at = lesson.started_at + timedelta(minutes=4)
+    at = run("courses.py")
+    assert not at.exception and "9B maths (3 lessons)" in at.selectbox[0].options[0]
+    assert len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    assert table["students"].tolist() == [3, 2, 3]
+    assert table["attentive"].tolist()[0] == 1.0 and table["attentive"].tolist()[2] == 0.5
+    assert pd.isna(table["attentive"].tolist()[1])  # two students: no class figure
+    other = run("courses.py", Account("bob", "teacher"))  # another teacher sees none of it
+    assert "No courses yet" in other.info[0].value
+
+
+def test_a_teacher_files_a_new_lesson_under_one_of_their_courses(app_env: Env) -> None:
+    from db.lessons import get_or_create_course
+
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        get_or_create_course(s, "9B maths", "teacher")
+        get_or_create_course(s, "Someone else's", "bob")
+    at = run("teacher.py")
+    assert at.selectbox[0].options == ["9B maths"]  # their own courses only; a new name may be typed too
+    at.text_input[0].set_value("Fractions")
+    at.selectbox[0].set_value("9B maths")
+    at.button[0].click().run()
+    assert not at.exception
+    _engine, sessions = open_database(app_env.url)
+    with sessions() as s:
+        lesson = s.scalar(select(LessonSession))
+        assert lesson.title == "Fractions" and lesson.course.name == "9B maths" and lesson.course.owner == "teacher"
+
+
+def test_the_live_banner_says_why_and_since_when_and_can_be_silenced(app_env: Env) -> None:
+    """Three students looking away for the last minute of a running lesson (recorded through the real writer)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from db.lessons import add_participant, create_lesson
+    from db.writer import ObservationWriter
+    from tests.db.conftest import make_observation
+    from tests.db.test_class_figures import AWAY
+
+    _engine, sessions = open_database(app_env.url)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=60)
+    with sessions.begin() as s:
+        lesson = create_lesson(s, "Running", owner="teacher", start=True)
+        people = [add_participant(s, lesson, n, consent=True).id for n in ("Ada", "Bob", "Cy")]
+        lesson_id = lesson.id
+    writer = ObservationWriter(sessions)
+    for second in range(60):
+        for pid in people:
+            writer.submit(lesson_id, pid, replace(make_observation("Neutral", start + timedelta(seconds=second)),
+                                                  extras=AWAY))
+    writer.close()
+    at = run("teacher.py")
+    (warning,) = at.warning
+    assert warning.value.startswith("Attention needed since ") and "looking away" in warning.value
+    at.button(key="silence").click().run()
+    assert not at.warning
