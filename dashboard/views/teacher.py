@@ -115,8 +115,8 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     silenced: set[int] = st.session_state.setdefault("silenced_lessons", set())
     if live and alerts and lesson.id not in silenced:
         for alert in alerts:
-            since = stamp(alert.since.to_pydatetime(), zone, with_zone=False)[11:]
-            st.warning(f"Attention needed since {since}: {alert.message}.", icon=":material/warning:")
+            started = stamp(alert.since.to_pydatetime(), zone, with_zone=False)[11:]
+            st.warning(f"Attention needed since {started}: {alert.message}.", icon=":material/warning:")
         st.button("Silence alerts for this lesson", key="silence", on_click=silenced.add, args=(lesson.id,))
     streaming = recent["participant_id"].nunique() if len(recent) else 0
     if live and not show_individuals and streaming < settings.min_group_size:
