@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.browser import STAFF  # noqa: E402
 from db.accounts import create_user  # noqa: E402
-from db.lessons import add_participant, create_lesson  # noqa: E402
+from db.lessons import add_participant, create_lesson, get_or_create_course  # noqa: E402
 from db.session import open_database  # noqa: E402
 from db.writer import ObservationWriter  # noqa: E402
 from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
@@ -34,14 +34,49 @@ def synthetic_probabilities(rng: np.random.Generator, t: float, student: int) ->
     return tuple(float(p) for p in rng.dirichlet(np.maximum(base, 0.01) * 40))
 
 
+DEMO_COURSE = "Year 9 maths (demo data)"
+ATTENTIVE = {"ear": 0.3, "eyes_open": True, "yaw": 2.0, "pitch": -10.0, "looking_away": False, "looking_down": False}
+AWAY = {**ATTENTIVE, "yaw": 40.0, "looking_away": True}
+DOWN = {**ATTENTIVE, "pitch": -30.0, "looking_down": True}
+
+
+def seed_past_lessons(sessions, owner: str) -> None:  # type: ignore[no-untyped-def]
+    """Three ended weekly 30-minute lessons of the demo course (six students, synthetic records): attention falls a
+    little week by week, and in the last one the class looks away for five minutes from minute 12."""
+    rng = np.random.default_rng(11)
+    for week in range(3):
+        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(weeks=3 - week)
+        with sessions.begin() as s:
+            lesson = create_lesson(s, f"Fractions, week {week + 1}", owner=owner, start=True,
+                                   course=get_or_create_course(s, DEMO_COURSE, owner))
+            lesson.started_at, lesson.ended_at = start, start + timedelta(minutes=30)
+            lesson_id = lesson.id
+            people = [add_participant(s, lesson, f"Student {k + 1}", consent=True).id for k in range(6)]
+        writer = ObservationWriter(sessions)
+        for second in range(0, 30 * 60, 5):
+            for k, pid in enumerate(people):
+                dip = week == 2 and 12 * 60 <= second < 17 * 60
+                roll = rng.random()
+                state = (AWAY if roll < (0.8 if dip else 0.05 + 0.05 * week) else DOWN if roll > 0.9 else ATTENTIVE)
+                writer.submit(lesson_id, pid, Observation(start + timedelta(seconds=second), k + 1,
+                                                          Box(200, 120, 160, 160),
+                                                          Prediction(EMOTIONS, synthetic_probabilities(rng, second, k)),
+                                                          "demo", extras=state))
+        writer.close()
+
+
 def seed(url: str) -> str:
-    """A finished demo lesson (per-student, 6 students, 20 min) and a running one; returns the running join code."""
+    """Three finished demo lessons of one course and a running one (per-student, 6 students); returns the running
+    lesson's join code."""
     _engine, sessions = open_database(url)
     start = datetime.now(UTC) - timedelta(minutes=9)
     with sessions.begin() as s:
         create_user(s, STAFF["username"], STAFF["password"], "admin")
-        lesson = create_lesson(s, "Year 9 maths (demo data)", owner=STAFF["username"], privacy_mode="per-student",
-                               start=True)
+    seed_past_lessons(sessions, STAFF["username"])
+    with sessions.begin() as s:
+        lesson = create_lesson(s, "Fractions, week 4 (demo data)", owner=STAFF["username"],
+                               privacy_mode="per-student", start=True,
+                               course=get_or_create_course(s, DEMO_COURSE, STAFF["username"]))
         lesson.started_at = start
         running = lesson.id
         people = [add_participant(s, lesson, name, consent=True).id
@@ -105,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
                         raise
                     page.wait_for_timeout(2500)
                     page.screenshot(path=str(args.out / f"{name}.png"), full_page=True)
+                page.get_by_role("link", name="Courses").click()
+                page.get_by_text("Attention and mood per lesson").first.wait_for(timeout=60_000)
+                page.wait_for_timeout(2500)
+                page.screenshot(path=str(args.out / "courses.png"), full_page=True)
+                page.get_by_role("link", name="Teacher dashboard").click()
+                page.get_by_text("Lesson", exact=True).first.wait_for(timeout=60_000)
+                page.locator("[data-testid='stSelectbox']").filter(has_text="Lesson").last.click()
+                page.get_by_role("option", name="Fractions, week 3 (ended)").click()
+                page.get_by_text("Moments that mattered").first.wait_for(timeout=60_000)
+                page.wait_for_timeout(2500)
+                page.screenshot(path=str(args.out / "summary.png"), full_page=True)
                 page.goto("http://127.0.0.1:8599/photo")
                 png = tmp / "astronaut.png"
                 cv2.imwrite(str(png), astronaut)
