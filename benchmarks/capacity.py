@@ -8,10 +8,10 @@ start spread over one second, as students never join phase-locked). With --media
 the app's own path:
 - on the one event loop all streams share, the next VP8 frame of a real face video arrives at the stream's frame
   rate and goes into a decoder queue, decoded as aiortc's RTCRtpReceiver decodes: aiortc's decoder_worker, on the
-  app's shared decoder threads (dashboard.decoder_pool, ENGAGE_DECODER_THREADS; 0: aiortc's own thread per stream),
+  app's shared decoder threads (dashboard.webrtc.decoder_pool, ENGAGE_DECODER_THREADS; 0: aiortc's own thread per stream),
   into aiortc's track for a received video;
 - aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack, wired as webrtc_streamer(async_processing=True)
-  wires them: the newest frame goes to the app's shared frame threads (dashboard.frame_pool, ENGAGE_FRAME_THREADS;
+  wires them: the newest frame goes to the app's shared frame threads (dashboard.webrtc.frame_pool, ENGAGE_FRAME_THREADS;
   0: streamlit-webrtc's own thread per stream), which run the app's own frame callback
   (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the default detector,
   model, attention signals, the process's shared AnalysisWorker (unless --inline-analysis) and the real
@@ -226,7 +226,7 @@ class ReceivedTrack(RemoteStreamTrack):
 class WebrtcStream:
     """One student's stream along the app's own frame path: on the shared event loop, the next encoded frame of the
     clip arrives at the stream's frame rate and goes into a decoder queue, decoded as aiortc's RTCRtpReceiver decodes
-    (its decoder_worker on a thread of its own, or the app's shared decoder threads: dashboard.decoder_pool) into
+    (its decoder_worker on a thread of its own, or the app's shared decoder threads: dashboard.webrtc.decoder_pool) into
     aiortc's track for a received video; aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack run the
     app's frame callback (on the app's shared frame threads), as webrtc_streamer(async_processing=True) wires them; a
     sender task encodes every returned frame in the loop's executor, as aiortc's RTCRtpSender does. Left out: RTP

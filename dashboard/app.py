@@ -24,7 +24,7 @@ pages = {
     "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon=":material/lock:", url_path="about")],
 }
 navigation = st.navigation(pages)
-from dashboard.webrtc_context import note_page  # noqa: E402
+from dashboard.webrtc.context import note_page  # noqa: E402
 
 note_page(st.session_state, navigation.url_path)  # every full run (fragment reruns do not run this file)
 from dashboard.auth import sign_out_button  # noqa: E402

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.resources import database
 from dashboard.text import md_escape
 from dashboard.web import COOKIE, sign_in_url
-from dashboard.webrtc_context import PAGE_KEY
+from dashboard.webrtc.context import PAGE_KEY
 from db.accounts import Account
 from db.staff_sessions import resolve, revoke
 

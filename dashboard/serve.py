@@ -246,11 +246,16 @@ async def balance(own: dict[str, str], ports: list[int], procs: list[subprocess.
 
 
 def prepare(settings: Settings) -> str | None:
-    """Tables, the first admin and retention, once here (so instances do not race to create the same tables); the
-    reason in one line if the settings or the database cannot be used."""
+    """The WebRTC patches' fit to the installed libraries, then tables, the first admin and retention, once here
+    (so instances do not race to create the same tables); the reason in one line if anything cannot be used."""
+    from dashboard.webrtc.internals import InternalsChanged, check
     from db.session import DatabaseUnavailable
     from db.startup import StartupError, prepare_database
 
+    try:
+        check()
+    except InternalsChanged as exc:
+        return str(exc)
     try:
         engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
                                      settings.retention_days)

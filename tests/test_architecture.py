@@ -65,3 +65,19 @@ def test_the_stream_glue_is_streamlit_free() -> None:
 def test_no_engine_module_imports_the_analyze_cli() -> None:
     for path in (REPO / "engine").glob("*.py"):
         assert "engine.analyze" not in path.read_text() or path.name == "analyze.py", path.name
+
+
+INTERNALS = ("aiortc", "av", "streamlit_webrtc.", "streamlit.runtime", "streamlit.proto", "streamlit.web")
+
+
+def test_only_the_webrtc_adapter_reaches_into_library_internals() -> None:
+    """In the app, only dashboard/webrtc imports aiortc, PyAV, streamlit-webrtc's modules or Streamlit's runtime
+    (the views use streamlit-webrtc's public `webrtc_streamer`; the frame conversion in dashboard/streaming.py uses
+    PyAV's public VideoFrame)."""
+    public = {"dashboard/streaming.py": {"av"}}
+    for path in sorted((REPO / "dashboard").rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if rel.startswith("dashboard/webrtc/"):
+            continue
+        reaching = {m for m in imported_modules(path) if m in ("aiortc", "av") or m.startswith(INTERNALS)}
+        assert reaching <= public.get(rel, set()), f"{rel} imports {sorted(reaching)}"

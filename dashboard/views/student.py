@@ -16,7 +16,7 @@ from dashboard.resources import (
 )
 from dashboard.streaming import StreamEnd, frame_callback, make_processor, media_constraints, rtc_configuration
 from dashboard.text import md_escape
-from dashboard.webrtc_context import keep_rendered_context, rerun_session, stop_stream, this_session_id
+from dashboard.webrtc.context import keep_rendered_context, rerun_session, stop_stream, this_session_id
 from db.lessons import LessonError, add_participant, lesson_by_code
 from db.schema import LessonSession
 from engine.stream import StreamProcessor

@@ -67,9 +67,9 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 
     import cv2
 
-    from dashboard.decoder_pool import share_decoder_threads
-    from dashboard.frame_pool import share_frame_threads
-    from dashboard.streaming import cap_return_bitrate, denoise_return_video, send_newest_frames
+    from dashboard.webrtc.decoder_pool import share_decoder_threads
+    from dashboard.webrtc.frame_pool import share_frame_threads
+    from dashboard.webrtc.return_video import cap_return_bitrate, denoise_return_video, send_newest_frames
 
     before, threads = sys.getswitchinterval(), cv2.getNumThreads()
     yield

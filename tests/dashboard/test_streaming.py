@@ -46,7 +46,7 @@ def test_the_callback_returns_an_annotated_i420_frame_with_the_same_timing(fake_
 def test_the_returned_video_bitrate_is_capped_and_can_be_restored() -> None:
     from aiortc.codecs.vpx import Vp8Encoder
 
-    from dashboard.streaming import cap_return_bitrate
+    from dashboard.webrtc.return_video import cap_return_bitrate
 
     try:
         cap_return_bitrate(300)
@@ -68,7 +68,7 @@ def test_the_returned_video_bitrate_is_capped_and_can_be_restored() -> None:
 def test_the_returned_video_is_encoded_without_the_denoiser_unless_asked() -> None:
     from aiortc.codecs import vpx
 
-    from dashboard.streaming import denoise_return_video
+    from dashboard.webrtc.return_video import denoise_return_video
 
     picture = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 120, np.uint8), format="bgr24")
     picture.pts, picture.time_base = 0, Fraction(1, 90000)
@@ -92,7 +92,7 @@ def test_a_late_sender_gets_the_newest_processed_frame_and_the_queue_can_be_rest
     from streamlit_webrtc.models import CallbackAttachableProcessor
     from streamlit_webrtc.process import AsyncVideoProcessTrack, VideoProcessTrack
 
-    from dashboard.streaming import PROCESS_TRACKS_MODULE, send_newest_frames
+    from dashboard.webrtc.return_video import PROCESS_TRACKS_MODULE, send_newest_frames
     from tests.dashboard.cameras import counting_camera
 
     assert AsyncVideoProcessTrack.__module__ == VideoProcessTrack.__module__ == PROCESS_TRACKS_MODULE

@@ -8,8 +8,8 @@ import numpy as np
 from aiortc import RTCRtpCodecParameters, rtcrtpreceiver
 from aiortc.jitterbuffer import JitterFrame
 
-from dashboard.decoder_pool import NotifyingQueue, PooledDecoder, share_decoder_threads
-from dashboard.frame_pool import FramePool
+from dashboard.webrtc.decoder_pool import NotifyingQueue, PooledDecoder, share_decoder_threads
+from dashboard.webrtc.frame_pool import FramePool
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90_000, payloadType=97)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import av
 
-from dashboard.frame_pool import FramePool, StreamSlot, shared_pool
+from dashboard.webrtc.frame_pool import FramePool, StreamSlot, shared_pool
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit_webrtc import component
 
-from dashboard.webrtc_context import PAGE_CHANGES_KEY, PAGE_KEY, RENDERED_SUFFIX, keep_rendered_context, note_page
+from dashboard.webrtc.context import PAGE_CHANGES_KEY, PAGE_KEY, RENDERED_SUFFIX, keep_rendered_context, note_page
 
 KEY = "student-test"
 
@@ -75,7 +75,7 @@ def test_the_guard_acts_only_while_the_page_was_not_left(caplog: pytest.LogCaptu
     assert keep_rendered_context(state, KEY, finished_runs=4)  # Streamlit counted one run since: nothing saved
     assert state[KEY]._last_rendered_run_count is None and not caplog.records  # type: ignore[attr-defined]
     state[KEY]._last_rendered_run_count = 3  # type: ignore[attr-defined]
-    with caplog.at_level("INFO", logger="dashboard.webrtc_context"):
+    with caplog.at_level("INFO", logger="dashboard.webrtc.context"):
         assert keep_rendered_context(state, KEY, finished_runs=5)  # two counted since its stamp: the library would stop it
     assert "kept the stream of student-test" in caplog.text
     note_page(state, "photo")

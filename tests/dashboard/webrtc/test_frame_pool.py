@@ -6,7 +6,7 @@ from typing import Any
 import av
 import pytest
 
-from dashboard.frame_pool import FramePool, StreamSlot, share_frame_threads
+from dashboard.webrtc.frame_pool import FramePool, StreamSlot, share_frame_threads
 from tests.dashboard.cameras import counting_camera, picture
 
 
