@@ -48,7 +48,7 @@ class Settings:
     min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
     attention: bool = True  # presence, eyes and head pose from facial landmarks (models/facemesh)
     blink_tracking: bool = False  # landmarks on every frame to count blinks (~5 ms per face per frame)
-    retention_days: int = 30  # observations older than this are deleted at start-up and by db.retention; 0 keeps all
+    retention_days: int = 30  # observations older than this are deleted at start-up and by cli.retention; 0 keeps all
     ice_servers: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # none: same machine or LAN
     video_width: int = 320  # what students' browsers are asked to capture (README, Capacity: chosen by measurement)
     video_height: int = 240

@@ -2,12 +2,10 @@
 than N days go; so do lessons that ended (or, never ended, were created) more than N days ago, with their
 participants' display names; and sign-in/join throttle rows (usernames, client addresses) unused for a day.
 
-python -m db.retention [--days N] [--db URL]
+The command line is cli/retention.py.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,24 +65,3 @@ def delete_participant_data(session: Session, participant_id: int) -> int:
     result = session.execute(delete(ObservationRow).where(ObservationRow.participant_id == participant_id))
     session.execute(delete(Participant).where(Participant.id == participant_id))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from db.session import open_database
-    from settings import Settings
-
-    settings = Settings.from_env()
-    p = argparse.ArgumentParser(prog="python -m db.retention", description=__doc__.splitlines()[0])
-    p.add_argument("--days", type=int, default=settings.retention_days, help="default: ENGAGE_RETENTION_DAYS")
-    p.add_argument("--db", default=settings.resolved_database_url)
-    args = p.parse_args(argv)
-    _engine, sessions = open_database(args.db)
-    with sessions.begin() as s:
-        purged = purge_personal_data(s, args.days)
-    print(f"deleted {purged} (lessons and observations older than {args.days} days, throttle rows idle for a day)"
-          if args.days > 0 else f"retention of lessons and observations is off (--days 0); deleted {purged.attempts} throttle rows")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.accounts import AccountError, authenticate, create_user, ensure_admin, list_accounts, main
+from cli.accounts import main
+from db.accounts import AccountError, authenticate, create_user, ensure_admin, list_accounts
 from db.lessons import LessonError, create_lesson, lesson_by_code, lesson_for, visible_lessons
 from db.schema import User
 

@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cli.retention import main
 from db.lessons import add_participant, create_lesson
-from db.retention import delete_participant_data, main, purge_older_than
+from db.retention import delete_participant_data, purge_older_than
 from db.schema import ObservationRow, Participant
 from db.writer import ObservationWriter
 from tests.db.conftest import make_observation

@@ -40,7 +40,7 @@ def test_without_a_classifier_only_attention_is_measured() -> None:
 
     (result,) = analyse_jobs([job(print)], None, Signals())  # type: ignore[arg-type]
     assert result.predictions == (None,) and result.attention[0] == {
-        "ear": 0.3, "eyes_open": True, "yaw": 1.0, "pitch": 2.0, "looking_away": False}
+        "ear": 0.3, "eyes_open": True, "yaw": 1.0, "pitch": 2.0, "looking_away": False, "looking_down": False}
 
 
 def test_the_worker_batches_faces_from_several_streams(fake_classifier: FakeClassifier) -> None:

@@ -107,7 +107,8 @@ def test_attention_signals_are_recorded_with_each_observation(fake_classifier: F
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
                            attention=FakeMesh())
     proc.process(frame())
-    assert seen[0].extras == {"ear": 0.3, "eyes_open": True, "yaw": 5.0, "pitch": -2.0, "looking_away": False}
+    assert seen[0].extras == {"ear": 0.3, "eyes_open": True, "yaw": 5.0, "pitch": -2.0, "looking_away": False,
+                              "looking_down": False}
     assert proc.latest[0].attention == seen[0].extras
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from engine.analyze import main
+from cli.analyze import main
 from engine.types import EMOTIONS, Box
 from tests.conftest import ASTRONAUT_FACE, REPO
 

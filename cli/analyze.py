@@ -1,6 +1,6 @@
 """Command line: analyse a still image or a recorded video without the app.
 
-python -m engine.analyze PATH [--json] [--annotate OUT.png] [--db URL --session NAME]
+python -m cli.analyze PATH [--json] [--annotate OUT.png] [--db URL --session NAME]
 
 This is an entry point: it reads the settings and, only when --db is given, wires the database writer.
 The engine's library modules never import the database layer.
@@ -30,7 +30,7 @@ from engine.registry import resolve_model
 from engine.types import EMOTIONS, FaceResult
 from settings import Settings, SettingsError
 
-log = logging.getLogger("engine.analyze")
+log = logging.getLogger("cli.analyze")
 
 
 class CliError(Exception):
@@ -55,7 +55,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = OneLineParser(prog="python -m engine.analyze", description="Analyse faces in an image or a video.")
+    p = OneLineParser(prog="python -m cli.analyze", description="Analyse faces in an image or a video.")
     p.add_argument("path", type=Path, help="an image (png, jpg, …) or a video (mp4, avi, …)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--annotate", type=Path, metavar="OUT", help="write the image with boxes and labels (images)")

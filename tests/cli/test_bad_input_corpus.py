@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.analyze import main
+from cli.analyze import main
 from engine.media import MediaError, image_from_bytes
 
 
