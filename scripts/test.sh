@@ -2,7 +2,7 @@
 # Sets up the environment if needed, then runs the test suite (slow tests excluded; `pytest -m slow` runs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/env.sh
+bash scripts/env.sh dev
 # The real-browser tests need Debian's Chromium and `ip` (they run in their own network namespace);
 # the `postgres` tests start a throwaway PostgreSQL server from Debian's package.
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
