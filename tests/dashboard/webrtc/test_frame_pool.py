@@ -41,29 +41,52 @@ def wait_until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-unty
         time.sleep(0.005)
 
 
+class Gated:
+    """A callback that records (name, frame) in a shared order and holds its first frame until released."""
+
+    def __init__(self, name: str, order: list[tuple[str, object]], hold_first: bool = False) -> None:
+        self.name, self.order = name, order
+        self.release, self.holding = threading.Event(), threading.Event()
+        self.threads: set[str] = set()
+        self.running = self.most_at_once = 0
+        if not hold_first:
+            self.release.set()
+
+    def __call__(self, frame: object) -> None:
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        self.threads.add(threading.current_thread().name)
+        self.holding.set()
+        self.release.wait(5)
+        self.order.append((self.name, frame))
+        self.running -= 1
+
+
 def test_a_busy_stream_skips_to_its_newest_frame_and_never_runs_on_two_threads_at_once() -> None:
-    pool, work = FramePool(3), Recorder(delay=0.05)
+    pool, order = FramePool(3), []
+    work = Gated("a", order, hold_first=True)
     slot = StreamSlot(work)
-    for frame in range(10):  # arrive while the first is being processed
+    pool.offer(slot, 0)
+    assert work.holding.wait(5)  # frame 0 is in hand
+    for frame in range(1, 10):  # arrive while it is processed: only the newest waits
         pool.offer(slot, frame)
-        time.sleep(0.002)
-    wait_until(lambda: slot.idle.is_set() and bool(work.frames))
-    assert work.frames[0] == 0 and work.frames[-1] == 9  # the first, then (at most a few later) the newest
-    assert len(work.frames) < 10 and work.frames == sorted(work.frames)
-    assert work.most_at_once == 1
-    assert all(name.startswith("frame-pool-") for name in work.threads)
+    work.release.set()
+    wait_until(lambda: slot.idle.is_set() and len(order) == 2)
+    assert order == [("a", 0), ("a", 9)]
+    assert work.most_at_once == 1 and all(name.startswith("frame-pool-") for name in work.threads)
 
 
 def test_streams_take_turns_so_a_slow_one_does_not_hold_back_the_others() -> None:
-    pool = FramePool(1)
-    slow, quick = Recorder(delay=0.03), Recorder()
+    pool, order = FramePool(1), []
+    slow, quick = Gated("slow", order, hold_first=True), Gated("quick", order)
     slow_slot, quick_slot = StreamSlot(slow), StreamSlot(quick)
-    for frame in range(5):
-        pool.offer(slow_slot, frame)
-        pool.offer(quick_slot, frame)
-        time.sleep(0.035)
-    wait_until(lambda: slow_slot.idle.is_set() and quick_slot.idle.is_set())
-    assert len(quick.frames) >= 4  # served between the slow stream's frames, not after all of them
+    pool.offer(slow_slot, 0)
+    assert slow.holding.wait(5)  # the only thread is busy with the slow stream
+    pool.offer(quick_slot, 0)
+    pool.offer(slow_slot, 1)  # the slow stream's next frame arrives after the quick stream's
+    slow.release.set()
+    wait_until(lambda: slow_slot.idle.is_set() and quick_slot.idle.is_set() and len(order) == 3)
+    assert order == [("slow", 0), ("quick", 0), ("slow", 1)]  # served in turn, not the slow stream first again
 
 
 def test_a_failing_frame_is_logged_and_the_pool_goes_on(caplog: pytest.LogCaptureFixture) -> None:
