@@ -20,6 +20,11 @@ ATTENTION_NAMES = {"attentive": "Attentive (eyes open, facing the screen)",
                    "eyes_closed": "Eyes closed"}
 
 
+def file_stem(title: str) -> str:
+    """A lesson title as the start of a download's file name: letters and digits, dashes between."""
+    return "".join(ch if ch.isalnum() else "-" for ch in title).strip("-").lower() or "lesson"
+
+
 def duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return ""

@@ -1,12 +1,18 @@
 """The records: courses, lesson sessions, pseudonymous participants and per-face observations."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from engine.types import EMOTIONS
+
+
+def aware(ts: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite returns naive UTC times, PostgreSQL aware ones)."""
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
 
 # One column per FER2013 class, in label order; None where emotion inference is off.
 PROBABILITY_COLUMNS: tuple[str, ...] = tuple(f"p_{label.lower()}" for label in EMOTIONS)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db.accounts import Account, account_of
-from db.schema import StaffSession, User
+from db.schema import StaffSession, User, aware
 
 SESSION_LIFETIME = timedelta(hours=12)  # a school day; signing in again the next morning is expected
 
@@ -45,7 +45,7 @@ def resolve(session: Session, token: str | None, now: datetime | None = None) ->
     if row is None:
         return None
     staff, user = row
-    if staff.revoked_at is not None or _aware(staff.expires_at) <= now or user.disabled_at is not None:
+    if staff.revoked_at is not None or aware(staff.expires_at) <= now or user.disabled_at is not None:
         return None
     return account_of(user)
 
@@ -77,6 +77,3 @@ def purge_ended(session: Session, now: datetime | None = None) -> int:
                                                         | StaffSession.revoked_at.is_not(None)))
     return int(getattr(result, "rowcount", 0) or 0)
 
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # SQLite returns naive UTC times

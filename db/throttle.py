@@ -6,21 +6,18 @@ counted before it is checked, in one atomic statement, and after a few the key m
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.schema import Attempt
+from db.schema import Attempt, aware
 
 FREE_FAILURES = 5  # mistypes allowed before any wait
 MAX_WAIT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=1)
 
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # SQLite returns naive UTC times
 
 
 def claim(session: Session, key: str, now: datetime, *, free: int = FREE_FAILURES,
@@ -59,7 +56,7 @@ def _claim(own: Session, key: str, now: datetime, free: int, max_wait: timedelta
     if existing is not None:
         # The UPDATE did not count it: blocked, or (PostgreSQL, read committed) made by another attempt after the
         # UPDATE's snapshot; then it must be counted by a new UPDATE, never let through uncounted.
-        remaining = (_aware(existing.blocked_until) - now).total_seconds() if existing.blocked_until else 0.0
+        remaining = (aware(existing.blocked_until) - now).total_seconds() if existing.blocked_until else 0.0
         return remaining if remaining > 0 else None
     own.add(Attempt(key=key, failures=1, blocked_until=now))
     own.flush()

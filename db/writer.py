@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant, WriterCounters
+from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant, WriterCounters, aware
 from engine.types import Observation
 
 log = logging.getLogger(__name__)
@@ -223,13 +223,10 @@ def admissible(session: Session, rows: list[dict[str, object]]) -> list[dict[str
         if row["session_id"] not in lessons or (row["participant_id"] is not None and row["participant_id"] not in present):
             return False
         ended = lessons[row["session_id"]]  # type: ignore[index]
-        return ended is None or _aware(row["ts"]) <= _aware(ended)  # type: ignore[arg-type]
+        return ended is None or aware(row["ts"]) <= aware(ended)  # type: ignore[arg-type]
 
     return [r for r in rows if ok(r)]
 
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)  # SQLite returns naive UTC times
 
 
 class RateLimitedLog:

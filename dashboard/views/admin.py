@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import require
-from dashboard.report import html_report
+from dashboard.report import file_stem, html_report
 from dashboard.resources import database, get_settings
 from dashboard.text import md_escape
 from dashboard.times import stamp, zone_name
@@ -99,7 +99,7 @@ lesson_id = st.selectbox("Lesson", list(titles), format_func=lambda i: f"#{i} {t
 lesson = next(x for x in lessons if x.id == lesson_id)
 summary = summaries[lesson_id]
 individuals = lesson.privacy_mode == "per-student" and settings.privacy_mode == "per-student"
-slug = "".join(ch if ch.isalnum() else "-" for ch in summary.title).strip("-").lower() or "lesson"
+slug = file_stem(summary.title)
 with db.sessions() as s:
     figures = class_figures(s, lesson_id, min_group=settings.min_group_size, individuals=individuals)
     observations = observations_export(s, lesson_id, zone) if individuals else None

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.auth import require
 from dashboard.joining import join_link, qr_png
-from dashboard.report import duration, html_report
+from dashboard.report import duration, file_stem, html_report
 from dashboard.resources import database, get_settings
 from dashboard.times import in_zone, stamp, zone_name
 from db.alerts import attention_needed, hide_small_groups
@@ -173,7 +173,7 @@ def render_summary(lesson: LessonSession) -> None:
         fig = charts.attention_line(in_zone(figures.attention, "window", zone), "Attention per minute", time_title,
                                     ticks)
         st.plotly_chart(charts.mark_moments(fig, moments, zone), key="summary-attention")
-    slug = "".join(ch if ch.isalnum() else "-" for ch in lesson.title).strip("-").lower() or "lesson"
+    slug = file_stem(lesson.title)
     st.download_button("Lesson report (HTML)", html_report(figures, zone, settings.emotion_inference),
                        f"{slug}-report.html", "text/html", help="Opens in any browser; print it to PDF from there")
 
