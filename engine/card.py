@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,6 @@ class ModelCard:
     data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)  # split (and "_tta_flip" variants) -> figures
     description: str = ""
-
-    def with_metrics(self, key: str, figures: dict[str, Any]) -> ModelCard:
-        return replace(self, metrics={**self.metrics, key: figures})
 
     def to_json(self) -> str:
         payload = asdict(self)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,7 +39,8 @@ class ScanWorker:
 
     def __init__(self, detector: FaceDetector, max_queue: int = 64, nice: int = 0) -> None:
         self.detector = detector
-        self.scans = self.errors = self.dropped = 0  # written on the worker's thread (dropped: by submitters)
+        self.scans = self.errors = self.dropped = 0  # written on the worker's thread (dropped: by submitters, locked)
+        self._dropped_lock = threading.Lock()
         self._queue: queue.Queue[ScanJob | None] = queue.Queue(max_queue)
         self._thread = background_thread(self._run, "scan-worker", nice)  # nice: engine.threads
 
@@ -48,7 +50,8 @@ class ScanWorker:
             self._queue.put_nowait(job)
             return True
         except queue.Full:
-            self.dropped += 1
+            with self._dropped_lock:  # many streams submit at once
+                self.dropped += 1
             return False
 
     def close(self, timeout: float = 5.0) -> None:
