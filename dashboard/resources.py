@@ -88,8 +88,10 @@ def database() -> Database:
 
 @st.cache_resource
 def get_lesson_ends(url: str) -> LessonEnds:
-    """Which lessons have ended, for every stream of the process (one query a second at most)."""
-    return LessonEnds(get_database(url).sessions)
+    """Which lessons have ended, for every stream of the process (one query a second, on a thread of its own)."""
+    ends = LessonEnds(get_database(url).sessions)
+    atexit.register(ends.close)
+    return ends
 
 
 def lesson_ends() -> LessonEnds:

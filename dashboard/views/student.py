@@ -89,7 +89,7 @@ def leave() -> None:
 
 ends = lesson_ends()
 stream: dict[str, object] = st.session_state.setdefault("stream", {})  # the streamer's context, for StreamEnd
-if ends.ended(joined["lesson_id"]):
+if ends.check(joined["lesson_id"]):  # the page may ask the database; the video path reads the cache
     stop_stream(stream.get("context"))
     st.info(f"**{md_escape(joined['lesson'])}** has ended. Your camera is no longer shared and nothing more is "
             "recorded. Thank you!", icon=":material/check_circle:")
