@@ -45,6 +45,17 @@ def mark_moments(fig: go.Figure, moments: Sequence[Moment], zone: tzinfo) -> go.
     return fig
 
 
+ZOOM_MARGIN = pd.Timedelta(minutes=2)
+
+
+def zoom_to(fig: go.Figure, moment: Moment | None, zone: tzinfo, margin: pd.Timedelta = ZOOM_MARGIN) -> go.Figure:
+    """A time chart narrowed to a moment (with `margin` either side) and the moment shaded; unchanged for None."""
+    if moment is None:
+        return fig
+    fig.update_xaxes(range=[(moment.start - margin).tz_convert(zone), (moment.end + margin).tz_convert(zone)])
+    return mark_moments(fig, [moment], zone)
+
+
 def tick_minutes(windows: pd.Series, ticks: int = 10) -> int:
     """Minutes between ticks so that a per-minute axis over `windows` shows about `ticks` of them."""
     if windows.empty:

@@ -26,6 +26,7 @@ from db.lessons import (
     start_lesson,
     visible_lessons,
 )
+from db.moments import Moment
 from db.queries import attention_shares, emotion_shares, observations_frame
 from db.schema import LessonSession
 
@@ -96,7 +97,8 @@ def lesson_controls(lesson: LessonSession) -> None:
             st.rerun()
 
 
-def render_mood(lesson: LessonSession, live: bool) -> None:
+def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None) -> None:
+    """The class live (a rolling window) or replayed; a replay may be narrowed to one moment (`focus`)."""
     with db.sessions() as s:
         since = now() - timedelta(minutes=LIVE_MINUTES) if live else None
         frame = observations_frame(s, lesson.id, since=since)
@@ -127,23 +129,25 @@ def render_mood(lesson: LessonSession, live: bool) -> None:
     current_hidden = len(shares) > 0 and (visible.empty or visible["window"].max() < shares["window"].max())
     if settings.emotion_inference:
         left, right = st.columns([2, 1])
-        left.plotly_chart(charts.mood_area(in_zone(visible, "window", zone), time_title=time_title), key="mood")
+        left.plotly_chart(charts.zoom_to(charts.mood_area(in_zone(visible, "window", zone), time_title=time_title),
+                                         focus, zone), key="mood")
         if live and current_hidden:  # never an older window shown as the current one
             right.info(f"Right now: fewer than {settings.min_group_size} students in the latest window.")
         else:
             right.plotly_chart(charts.current_distribution(visible, "Right now" if live else "Last window"), key="now")
     if not attention.empty or not settings.emotion_inference:
-        st.plotly_chart(charts.attention_line(in_zone(visible_attention, "window", zone), time_title=time_title),
-                        key="attention")
+        fig = charts.attention_line(in_zone(visible_attention, "window", zone), time_title=time_title)
+        st.plotly_chart(charts.zoom_to(fig, focus, zone), key="attention")
     people = in_zone(shares if not shares.empty else attention, "window", zone)
-    st.plotly_chart(charts.participants_line(people, time_title=time_title), key="people")
+    st.plotly_chart(charts.zoom_to(charts.participants_line(people, time_title=time_title), focus, zone), key="people")
     if show_individuals:
-        st.plotly_chart(charts.timeline_heatmap(in_zone(frame, "ts", zone), names, time_title=time_title), key="heat")
+        fig = charts.timeline_heatmap(in_zone(frame, "ts", zone), names, time_title=time_title)
+        st.plotly_chart(charts.zoom_to(fig, focus, zone), key="heat")
 
 
-def render_summary(lesson: LessonSession) -> None:
+def render_summary(lesson: LessonSession) -> Moment | None:
     """An ended lesson at a glance: how long, who, how attentive, the mood, the moments that mattered, and its
-    report; every figure under the privacy rule (per-minute windows)."""
+    report; every figure under the privacy rule (per-minute windows). Returns the moment the teacher selected."""
     individuals = lesson.privacy_mode == "per-student" and per_student_allowed
     with db.sessions() as s:
         figures = class_figures(s, lesson.id, min_group=settings.min_group_size, individuals=individuals)
@@ -161,11 +165,15 @@ def render_summary(lesson: LessonSession) -> None:
                 "class figures, to protect privacy.", icon=":material/group:")
     moments = figures.moments() if settings.emotion_inference else [
         m for m in figures.moments() if m.kind == "attention"]
+    selected = None
     if moments:
-        st.markdown("**Moments that mattered**")
-        st.dataframe(pd.DataFrame([{"from": stamp(m.start.to_pydatetime(), zone, with_zone=False)[11:],
-                                    "minutes": round(m.minutes), "what happened": m.describe()} for m in moments]),
-                     hide_index=True)
+        st.markdown("**Moments that mattered** (select one to see it in the replay below)")
+        event = st.dataframe(pd.DataFrame([{"from": stamp(m.start.to_pydatetime(), zone, with_zone=False)[11:],
+                                            "minutes": round(m.minutes), "what happened": m.describe()}
+                                           for m in moments]),
+                             hide_index=True, on_select="rerun", selection_mode="single-row", key=f"moments-{lesson.id}")
+        rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
+        selected = moments[rows[0]] if rows and rows[0] < len(moments) else None
     elif figures.windows - figures.hidden:
         st.caption("No moment stood out from the lesson's own baseline.")
     ticks = charts.tick_minutes(figures.attention["window"]) if not figures.attention.empty else 1
@@ -176,6 +184,7 @@ def render_summary(lesson: LessonSession) -> None:
     slug = file_stem(lesson.title)
     st.download_button("Lesson report (HTML)", html_report(figures, zone, settings.emotion_inference),
                        f"{slug}-report.html", "text/html", help="Opens in any browser; print it to PDF from there")
+    return selected
 
 
 lesson_controls(lesson)
@@ -184,7 +193,8 @@ if not settings.emotion_inference:
 if lesson.ended_at is None and lesson.started_at is not None:
     st.fragment(run_every=3.0)(lambda: render_mood(lesson, live=True))()
 else:
-    if lesson.ended_at is not None:
-        render_summary(lesson)
+    focus = render_summary(lesson) if lesson.ended_at is not None else None
     st.subheader("Replay" if lesson.ended_at else "Waiting for the lesson to start")
-    render_mood(lesson, live=False)
+    if focus is not None:
+        st.caption(f"Around the selected moment: {focus.describe()}. Clear the selection to see the whole lesson.")
+    render_mood(lesson, live=False, focus=focus)

@@ -123,6 +123,11 @@ def test_an_ended_lesson_summarises_itself_with_the_moment_the_class_looked_away
     assert table["from"].tolist() == ["09:06"]  # the server's zone here is UTC
     spec = next(c.proto.spec for c in at.get("plotly_chart") if "Attention per minute" in c.proto.spec)
     assert '"type":"rect"' in spec  # the moment is shaded on the chart
+    at.session_state[f"moments-{lesson_id}"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()  # the teacher selects the moment: the replay narrows to it
+    assert not at.exception and any("Around the selected moment" in c.value for c in at.caption)
+    replay = next(c.proto.spec for c in at.get("plotly_chart") if '"text":"Attention"' in c.proto.spec)
+    assert '"range":["2026-11-02T09:04:00' in replay and '"type":"rect"' in replay  # 2 minutes either side
 
 
 def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
