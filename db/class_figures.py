@@ -17,6 +17,15 @@ from db.moments import Moment, find_moments
 from db.queries import SessionSummary, attention_shares, emotion_shares, observations_frame, session_summary
 from engine.types import EMOTIONS
 
+PER_STUDENT = "per-student"
+
+
+def shows_individuals(lesson_mode: str, deployment_mode: str) -> bool:
+    """Whether a lesson's figures may show individual students: only a per-student lesson in a deployment that
+    allows per-student views (a lesson can never widen the deployment's mode)."""
+    return lesson_mode == PER_STUDENT and deployment_mode == PER_STUDENT
+
+
 ATTENTION_SIGNALS: tuple[str, ...] = ("attentive", "looking_down", "looking_away", "eyes_closed")
 
 

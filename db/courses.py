@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.class_figures import class_figures
+from db.class_figures import class_figures, shows_individuals
 from db.schema import Course
 from engine.types import NEGATIVE_EMOTIONS
 
@@ -40,7 +40,7 @@ def course_for(session: Session, course_id: int, username: str, is_admin: bool) 
     return course
 
 
-def course_trend(session: Session, course: Course, *, min_group: int, per_student_allowed: bool,
+def course_trend(session: Session, course: Course, *, min_group: int, deployment_mode: str,
                  emotion: bool = True) -> pd.DataFrame:
     """One row per started lesson of the course, oldest first: its length, students, and its class figures (shares
     over the minutes the privacy rule shows; None where it shows none)."""
@@ -48,7 +48,7 @@ def course_trend(session: Session, course: Course, *, min_group: int, per_studen
     started = sorted(((_utc(x.started_at), x) for x in course.lessons if x.started_at is not None),
                      key=lambda pair: pair[0])
     for start, lesson in started:
-        individuals = per_student_allowed and lesson.privacy_mode == "per-student"
+        individuals = shows_individuals(lesson.privacy_mode, deployment_mode)
         figures = class_figures(session, lesson.id, min_group=min_group, individuals=individuals)
         mood, attention = figures.mean_mood, figures.mean_attention
         end = lesson.ended_at or figures.summary.last_observation

@@ -10,7 +10,7 @@ from dashboard.resources import database, get_settings
 from dashboard.text import md_escape
 from dashboard.times import stamp, zone_name
 from db.accounts import AccountError, create_user, list_accounts, set_disabled
-from db.class_figures import class_figures
+from db.class_figures import class_figures, shows_individuals
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import session_summary
 from db.reports import minutes_export, observations_export, pseudonyms, to_csv_bytes
@@ -98,7 +98,7 @@ titles = {x.id: x.title for x in lessons}
 lesson_id = st.selectbox("Lesson", list(titles), format_func=lambda i: f"#{i} {titles[i]}")
 lesson = next(x for x in lessons if x.id == lesson_id)
 summary = summaries[lesson_id]
-individuals = lesson.privacy_mode == "per-student" and settings.privacy_mode == "per-student"
+individuals = shows_individuals(lesson.privacy_mode, settings.privacy_mode)
 slug = file_stem(summary.title)
 with db.sessions() as s:
     figures = class_figures(s, lesson_id, min_group=settings.min_group_size, individuals=individuals)

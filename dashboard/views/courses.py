@@ -29,7 +29,7 @@ course_id = st.selectbox("Course", list(names), format_func=names.__getitem__)
 with db.sessions() as s:
     course = course_for(s, course_id, account.username, account.is_admin)
     trend = course_trend(s, course, min_group=settings.min_group_size,
-                         per_student_allowed=settings.privacy_mode == "per-student",
+                         deployment_mode=settings.privacy_mode,
                          emotion=settings.emotion_inference)
 if trend.empty:
     st.info("No lesson of this course has started yet.")

@@ -17,6 +17,7 @@ from dashboard.resources import (
 from dashboard.streaming import StreamEnd, frame_callback, make_processor, media_constraints, rtc_configuration
 from dashboard.text import md_escape
 from dashboard.webrtc.context import keep_rendered_context, rerun_session, stop_stream, this_session_id
+from db.class_figures import shows_individuals
 from db.lessons import LessonError, add_participant, lesson_by_code
 from db.schema import LessonSession
 from engine.stream import StreamProcessor
@@ -41,8 +42,8 @@ if joined is None and pending is None:
             with db.sessions() as s:
                 lesson = lesson_by_code(s, code, client=st.context.ip_address or "unknown")
                 st.session_state["pending"] = {"lesson_id": lesson.id, "lesson": lesson.title, "name": name.strip(),
-                                               "per_student": lesson.privacy_mode == "per-student"
-                                               and settings.privacy_mode == "per-student"}
+                                               "per_student": shows_individuals(lesson.privacy_mode,
+                                                                                 settings.privacy_mode)}
                 s.commit()  # a correct code clears earlier failures
         except LessonError as exc:
             st.error(str(exc))

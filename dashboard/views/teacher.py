@@ -13,7 +13,7 @@ from dashboard.report import duration, file_stem, html_report
 from dashboard.resources import database, get_settings
 from dashboard.times import in_zone, stamp, zone_name
 from db.alerts import attention_needed, hide_small_groups
-from db.class_figures import class_figures
+from db.class_figures import class_figures, shows_individuals
 from db.courses import list_courses
 from db.lessons import (
     LessonError,
@@ -104,7 +104,7 @@ def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None) 
         frame = observations_frame(s, lesson.id, since=since)
         names = participant_names(s, lesson.id)
     shares = emotion_shares(frame, WINDOW)
-    show_individuals = lesson.privacy_mode == "per-student" and per_student_allowed
+    show_individuals = shows_individuals(lesson.privacy_mode, settings.privacy_mode)
     visible = shares if show_individuals else hide_small_groups(shares, settings.min_group_size)
     recent = frame[frame["ts"] >= frame["ts"].max() - timedelta(seconds=15)] if len(frame) else frame
     a, b, c = st.columns(3)
@@ -148,7 +148,7 @@ def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None) 
 def render_summary(lesson: LessonSession) -> Moment | None:
     """An ended lesson at a glance: how long, who, how attentive, the mood, the moments that mattered, and its
     report; every figure under the privacy rule (per-minute windows). Returns the moment the teacher selected."""
-    individuals = lesson.privacy_mode == "per-student" and per_student_allowed
+    individuals = shows_individuals(lesson.privacy_mode, settings.privacy_mode)
     with db.sessions() as s:
         figures = class_figures(s, lesson.id, min_group=settings.min_group_size, individuals=individuals)
     summary = figures.summary

@@ -62,3 +62,11 @@ def test_averages_come_only_from_windows_with_enough_students(db) -> None:  # ty
     # a per-student lesson (where the deployment allows it) shows every minute
     assert every.hidden == 0 and len(every.mood) == 4 and every.mean_attention["looking_away"] == pytest.approx(
         20 / 80)
+
+
+def test_only_a_per_student_lesson_in_a_per_student_deployment_shows_individuals() -> None:
+    from db.class_figures import shows_individuals
+
+    assert shows_individuals("per-student", "per-student")
+    assert not shows_individuals("per-student", "aggregate") and not shows_individuals("per-student", "attention-only")
+    assert not shows_individuals("aggregate", "per-student")
