@@ -62,6 +62,7 @@ class Settings:
     instances: int = 0  # app processes behind one port (dashboard.serve); 0: one per usable CPU core, at most 8
     log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
     debug_loggers: str = ""  # comma-separated loggers logged at DEBUG whatever log_level says, e.g. streamlit_webrtc
+    secure_cookies: bool = False  # sign-in cookies marked Secure even on plain HTTP: behind a proxy that serves HTTPS
     timezone: str = ""  # the school's time zone for every time shown (IANA name, e.g. Europe/Berlin); empty: the server's
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""

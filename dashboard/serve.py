@@ -190,9 +190,11 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def start_instances(ports: list[int], args: list[str]) -> list[subprocess.Popen[bytes]]:
+def start_instances(ports: list[int], args: list[str], https: bool = False) -> list[subprocess.Popen[bytes]]:
     secret = os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET") or secrets.token_hex(32)  # one for all instances
     env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secret}  # Streamlit takes it from there, not the command line
+    if https:  # the instances see plain HTTP from the balancer; the browser sees HTTPS: sign-in cookies are Secure
+        env["ENGAGE_SECURE_COOKIES"] = "true"
     # no welcome message: its URL is the instance's local port, which a user must not open (the balancer logs the URL)
     return [subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, "--server.port", str(port),
                               "--server.address", "127.0.0.1", "--logger.hideWelcomeMessage", "true", *args],
@@ -282,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, *args])
     own, rest = split_options(args)
     ports = free_ports(instances)
-    procs = start_instances(ports, rest)
+    procs = start_instances(ports, rest, https=bool(own["--server.sslCertFile"]))
     try:
         wait_healthy(ports, procs)
         return asyncio.run(balance(own, ports, procs))

@@ -36,8 +36,13 @@ _templates = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent
 
 
 @functools.cache
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@functools.cache
 def _sessions() -> sessionmaker[Session]:
-    return connect(Settings.from_env().resolved_database_url)[1]
+    return connect(_settings().resolved_database_url)[1]
 
 
 def sign_in_url(page: str) -> str:
@@ -51,7 +56,10 @@ def safe_next(value: str | None) -> str:
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
+    """Whether the browser reached us over HTTPS: directly, through a proxy that says so, or behind a TLS proxy
+    configured as such (ENGAGE_SECURE_COOKIES; dashboard.serve sets it for its instances when it serves HTTPS)."""
+    return (request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
+            or _settings().secure_cookies)
 
 
 def same_origin(request: Request) -> bool:

@@ -213,6 +213,18 @@ def test_two_real_instances_serve_https_behind_the_balancer(tmp_path: Path, tiny
         assert any(c.startswith("engage_instance=0;") for c in response.headers.get_all("Set-Cookie"))
         with pytest.raises(OSError):  # plain HTTP on the HTTPS port is refused
             urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=5)
+        import http.client
+        from urllib.parse import urlencode
+
+        sign_in = http.client.HTTPSConnection("localhost", port, timeout=30, context=context)
+        sign_in.request("POST", "/auth/sign-in", urlencode({"username": "root", "password": "a long admin password",
+                                                            "next": "/admin"}),
+                        {"Content-Type": "application/x-www-form-urlencoded", "Origin": f"https://localhost:{port}"})
+        answer = sign_in.getresponse()
+        staff = [c for c in answer.headers.get_all("Set-Cookie") or [] if c.startswith("engage_staff=")]
+        assert answer.status == 303 and answer.getheader("Location") == "/admin"
+        assert len(staff) == 1 and "Secure" in staff[0] and "HttpOnly" in staff[0]  # TLS ends at the balancer
+        sign_in.close()
         engine = create_engine(url)
         assert "users" in inspect(engine).get_table_names()  # made by the balancer before the instances started
         engine.dispose()
