@@ -1,11 +1,9 @@
 """Capacity: how many students can stream at once to one server with the default model and settings.
 
-python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--media webrtc|threads]
-                              [--processes K] [--json]
+python -m benchmarks.capacity [--streams N] [--max-streams 64] [--seconds 20] [--processes K] [--json]
 
 Each simulated student is the media work streamlit-webrtc and aiortc do for a real one, in one app process (streams
-start spread over one second, as students never join phase-locked). With --media webrtc (the default) frames take
-the app's own path:
+start spread over one second, as students never join phase-locked). Frames take the app's own path:
 - on the one event loop all streams share, the next VP8 frame of a real face video arrives at the stream's frame
   rate and goes into a decoder queue, decoded as aiortc's RTCRtpReceiver decodes: aiortc's decoder_worker, on the
   app's shared decoder threads (dashboard.webrtc.decoder_pool, ENGAGE_DECODER_THREADS; 0: aiortc's own thread per stream),
@@ -18,11 +16,10 @@ the app's own path:
   ObservationWriter on a fresh SQLite file;
 - a sender task that encodes every returned frame with the encoder aiortc's RTCRtpSender gets (the app's tuning
   included) in the loop's executor, as that sender does.
---media threads is the earlier, cheaper model: per stream one thread decodes and encodes, another runs the callback.
 Not simulated: aiortc's RTP/SRTP/ICE work and each student's Streamlit session. benchmarks.browser_capacity
 measures how much a real Chromium student costs beside this simulation (README, Capacity).
 
-A stream passes when its frame callback's 95th percentile, and (webrtc media) that of the delay from a frame's
+A stream passes when its frame callback's 95th percentile, and that of the delay from a frame's
 arrival (encoded) to the encoding of the frame returned for it, stay <= --p95-ms (66 ms: one frame at 15 fps), its
 face (its most-analysed track) gets one analysis per ENGAGE_ANALYSIS_INTERVAL (2 % allowed for jitter), and its receiver
 keeps pace with the frame rate (>= 95 % of frames decoded and handed on), and so do its frame callback and its sender (>= 90 % of
@@ -58,7 +55,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -163,51 +159,6 @@ def timed_call(callback, frame: av.VideoFrame, log: StreamLog) -> av.VideoFrame 
     end = time.monotonic()
     log.callback_ms.append((end, (end - began) * 1000))
     return out
-
-
-class SimulatedStream:
-    """One student's stream: receiver (decode, encode back) and worker (frame callback) threads."""
-
-    def __init__(self, index: int, packets: list[bytes], fps: int, callback, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
-        self.index, self.packets, self.fps, self.callback, self.stop = index, packets, fps, callback, stop
-        self.log = StreamLog()
-        self.phase = 0.0  # seconds after the common start at which this stream's first frame arrives
-        self._in: queue.Queue[av.VideoFrame | None] = queue.Queue()
-        self._out: deque[av.VideoFrame] = deque(maxlen=1)
-        self._threads = [threading.Thread(target=self._receive, daemon=True, name=f"recv-{index}"),
-                         threading.Thread(target=self._work, daemon=True, name=f"work-{index}")]
-
-    def start(self, t0: float) -> None:
-        self._t0 = t0
-        for t in self._threads:
-            t.start()
-
-    def join(self) -> None:
-        self._in.put(None)
-        for t in self._threads:
-            t.join(timeout=10)
-
-    def _receive(self) -> None:
-        encoder = rtcrtpsender.get_encoder(VP8)  # as aiortc's sender gets it (the app's tuning included)
-        last_out: av.VideoFrame | None = None
-        for frame in paced_frames(self.packets, self.fps, self._t0 + self.phase, self.stop, self.log):
-            self._in.put(frame)
-            out = self._out[0] if self._out else last_out or frame
-            last_out = out
-            out.pts, out.time_base = frame.pts, frame.time_base
-            encoder.encode(out)
-            self.log.sent.append(time.monotonic())
-
-    def _work(self) -> None:
-        while True:
-            frame = self._in.get()
-            while frame is not None and not self._in.empty():  # streamlit-webrtc processes the newest frame only
-                frame = self._in.get_nowait()
-            if frame is None:
-                return
-            out = timed_call(self.callback, frame, self.log)
-            if out is not None:
-                self._out.append(out)
 
 
 class ReceivedTrack(RemoteStreamTrack):
@@ -416,8 +367,8 @@ class Trial:
     cpu_cores: float
     cpu_share: float
     errors: int
-    p95_latency_ms: float = 0.0  # the worst stream's decoded-to-encoded delay (webrtc media only)
-    p95_loop_lag_ms: float = 0.0  # how late the shared event loop ran a 10 ms timer (webrtc media only)
+    p95_latency_ms: float = 0.0  # the worst stream's decoded-to-encoded delay
+    p95_loop_lag_ms: float = 0.0  # how late the shared event loop ran a 10 ms timer
     p95_content_age_ms: float = 0.0  # the worst stream's age of the picture under the overlay when sent (webrtc only)
     min_sent_fps: float = 0.0  # frames sent back per second, the worst stream's
     threads: dict[str, dict[str, float]] = field(default_factory=dict)  # thread_report over the measured window
@@ -471,8 +422,7 @@ def judge(logs: list[StreamLog], start: float, end: float, fps: int, interval: f
 
 
 def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, mesh: FaceMesh | None,
-              packets: list[bytes], seconds: float, warmup: float, p95_limit: float, shared_worker: bool = True,
-              media: str = "webrtc") -> Trial:
+              packets: list[bytes], seconds: float, warmup: float, p95_limit: float, shared_worker: bool = True) -> Trial:
     with tempfile.TemporaryDirectory() as tmp:
         engine, sessions = open_database(f"sqlite:///{Path(tmp) / 'capacity.db'}")
         with sessions.begin() as s:
@@ -484,9 +434,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
         scanner = ScanWorker(make_detector(settings.detector), nice=settings.background_nice) if settings.background_scans else None
         wall_offset = time.time() - time.monotonic()
         stop = threading.Event()
-        loop = EventLoopThread() if media == "webrtc" else None
-        relay = MediaRelay() if loop else None
-        streams: list[SimulatedStream | WebrtcStream] = []
+        loop, relay = EventLoopThread(), MediaRelay()
+        streams: list[WebrtcStream] = []
         for i, pid in enumerate(pids):
             processor = make_processor(settings, classifier, writer, lesson_id, pid, mesh, worker, scanner)
             slog_analyses: list[tuple[float, int]] = []
@@ -497,9 +446,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
                 return inner(obs) if inner else None
 
             processor.sink = sink
-            stream = (WebrtcStream(i, packets, settings.video_fps, frame_callback(processor), stop, loop.loop, relay,
-                                   settings.async_processing)
-                      if loop and relay else SimulatedStream(i, packets, settings.video_fps, frame_callback(processor), stop))
+            stream = WebrtcStream(i, packets, settings.video_fps, frame_callback(processor), stop, loop.loop, relay,
+                                  settings.async_processing)
             stream.log.analyses = slog_analyses
             streams.append(stream)
         t0 = time.monotonic() + 0.2
@@ -513,9 +461,8 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
         stop.set()
         for stream in streams:
             stream.join()
-        loop_lag = loop.p95_lag_ms(wall0, wall1) if loop is not None else 0.0
-        if loop is not None:
-            loop.close()
+        loop_lag = loop.p95_lag_ms(wall0, wall1)
+        loop.close()
         if worker is not None:
             worker.close()
         if scanner is not None:
@@ -631,9 +578,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--p95-ms", type=float, default=66.0)
     p.add_argument("--inline-analysis", action="store_true", help="analyse in each stream's callback (no shared worker)")
     p.add_argument("--no-tuning", action="store_true", help="keep Python's and OpenCV's thread defaults")
-    p.add_argument("--media", choices=("webrtc", "threads"), default="webrtc",
-                   help="webrtc: frames take the app's path (event loop, MediaRelay, streamlit-webrtc's processing "
-                        "thread, encoder in the executor); threads: the earlier two threads per stream")
     p.add_argument("--threads-report", action="store_true",
                    help="also print each run's threads by name: context switches per second and cores (Linux)")
     p.add_argument("--processes", type=int, default=0,
@@ -654,11 +598,11 @@ def main(argv: list[str] | None = None) -> int:
     def try_n(n: int) -> Trial:
         if args.processes > 1:
             child_args = ["--seconds", str(args.seconds), "--warmup", str(args.warmup), "--p95-ms", str(args.p95_ms),
-                          "--media", args.media, *(["--inline-analysis"] if args.inline_analysis else []),
+                          *(["--inline-analysis"] if args.inline_analysis else []),
                           *(["--no-tuning"] if args.no_tuning else [])]
             return run_copies(n, args.processes, child_args)
         return run_trial(n, settings, classifier, mesh, packets, args.seconds, args.warmup, args.p95_ms,
-                         not args.inline_analysis, args.media)
+                         not args.inline_analysis)
 
     if args.streams:
         trial = try_n(args.streams)
@@ -675,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
               "return_newest_frames": settings.return_newest_frames,
               "clip_kbps": clip_kbps(packets, settings.video_fps),
               "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
-              "attention": mesh is not None, "shared_worker": not args.inline_analysis, "media": args.media,
+              "attention": mesh is not None, "shared_worker": not args.inline_analysis,
               "async_processing": settings.async_processing, "frame_threads": settings.frame_threads, "tuning": not args.no_tuning,
               "processes": args.processes, "cpus": os.cpu_count()}
     lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'delay p95':>10}{'age p95':>10}{'loop lag':>10}{'analyses/s':>11}"

@@ -83,32 +83,26 @@ def restore_process_tuning():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.usefixtures("restore_process_tuning")
-@pytest.mark.parametrize("media", ["webrtc", "threads"])
 def test_a_short_real_run_reports_streams_and_cpu(tiny_models_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str], media: str) -> None:
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("ENGAGE_MODELS_DIR", str(tiny_models_dir))
     monkeypatch.setenv("ENGAGE_INSTANCES", "1")  # one app process: the streams run in this one
-    assert main(["--streams", "2", "--seconds", "3", "--warmup", "1.5", "--media", media, "--json"]) == 0
+    assert main(["--streams", "2", "--seconds", "3", "--warmup", "1.5", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (run,) = result["trials"]
     assert run["streams"] == 2 and run["errors"] == 0 and run["cpu_cores"] > 0
     assert run["min_received_fps"] > 5 and run["min_output_fps"] > 1 and run["min_sent_fps"] > 5  # decode, callback, encode
     assert run["min_analyses_per_s"] > 0  # faces were found and analysed by the shared worker
     assert result["config"]["video"] == "320x240@10" and result["config"]["shared_worker"]
-    assert result["config"]["media"] == media
-    assert (run["p95_latency_ms"] > 0) == (media == "webrtc")  # frames were timed from arrival to sending back
+    assert run["p95_latency_ms"] > 0  # frames were timed from arrival to sending back
     threads = run["threads"]  # the measured window's threads by name
     assert threads["analysis-worker"]["threads"] == 1 and sum(g["cores"] for g in threads.values()) > 0
     assert run["other_cores"] >= 0 and run["steal_cores"] >= 0  # the rest of the machine, measured beside the run
-    if media == "webrtc":  # the app's defaults: decoding and callbacks on shared threads, none per stream
-        assert threads["decoder-pool"]["cores"] > 0 and threads["frame-pool"]["cores"] > 0
-        assert "video-decoder" not in threads and "async_media_processor" not in threads
-    else:
-        assert threads["recv"]["threads"] == 2 and threads["work"]["threads"] == 2
-    if media == "webrtc":  # the async track answers a frame with the result made from an earlier one (10 fps: 100 ms)
-        assert run["p95_content_age_ms"] >= 90, run
-    else:
-        assert run["p95_content_age_ms"] == 0
+    # the app's defaults: decoding and callbacks on shared threads, none per stream
+    assert threads["decoder-pool"]["cores"] > 0 and threads["frame-pool"]["cores"] > 0
+    assert "video-decoder" not in threads and "async_media_processor" not in threads
+    # the async track answers a frame with the result made from an earlier one (10 fps: 100 ms)
+    assert run["p95_content_age_ms"] >= 90, run
 
 
 def test_streams_are_split_evenly_between_copies() -> None:
@@ -136,8 +130,8 @@ def test_copies_side_by_side_pass_only_together() -> None:
 def test_a_copy_that_fails_fails_the_run_with_its_error() -> None:
     from benchmarks.capacity import run_copies
 
-    with pytest.raises(RuntimeError, match="(?s)a copy exited with 2:.*invalid choice: 'bogus'"):
-        run_copies(2, 2, ["--media", "bogus"])
+    with pytest.raises(RuntimeError, match="(?s)a copy exited with 2:.*invalid float value: 'bogus'"):
+        run_copies(2, 2, ["--p95-ms", "bogus"])
 
 
 @pytest.mark.usefixtures("restore_process_tuning")
