@@ -24,7 +24,8 @@ import aiortc  # noqa: F401  (before anything imports TensorFlow)
 from sqlalchemy import func, select
 
 from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
-from benchmarks.capacity import clip_kbps, run_trial, stream_inputs
+from benchmarks.capacity.media import clip_kbps
+from benchmarks.capacity.trial import run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
 from dashboard.streaming import tune_webrtc
 from db.accounts import create_user

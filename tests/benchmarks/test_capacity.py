@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.capacity import StreamLog, Trial, combine, face_rate, judge, main, search, split_streams
+from benchmarks.capacity.cli import main
+from benchmarks.capacity.judging import Trial, face_rate, judge
+from benchmarks.capacity.media import StreamLog
+from benchmarks.capacity.search import combine, search, split_streams
 
 
 def trial(n: int, passed: bool) -> Trial:
@@ -128,7 +131,7 @@ def test_copies_side_by_side_pass_only_together() -> None:
 
 
 def test_a_copy_that_fails_fails_the_run_with_its_error() -> None:
-    from benchmarks.capacity import run_copies
+    from benchmarks.capacity.search import run_copies
 
     with pytest.raises(RuntimeError, match="(?s)a copy exited with 2:.*invalid float value: 'bogus'"):
         run_copies(2, 2, ["--p95-ms", "bogus"])
@@ -152,7 +155,7 @@ def test_copies_run_as_separate_processes_as_many_as_the_app_starts(tiny_models_
 def test_the_event_loop_probe_records_how_late_its_timer_runs() -> None:
     import time
 
-    from benchmarks.capacity import EventLoopThread
+    from benchmarks.capacity.media import EventLoopThread
 
     loop = EventLoopThread()
     began = time.monotonic()
@@ -171,7 +174,7 @@ def test_the_event_loop_probe_records_how_late_its_timer_runs() -> None:
 def test_machine_ticks_count_the_whole_machines_busy_time() -> None:
     import time
 
-    from benchmarks.capacity import machine_ticks
+    from benchmarks.capacity.judging import machine_ticks
 
     busy0, steal0 = machine_ticks()
     end = time.process_time() + 0.3
