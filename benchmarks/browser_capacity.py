@@ -23,7 +23,6 @@ from typing import Any
 import aiortc  # noqa: F401  (before anything imports TensorFlow)
 from sqlalchemy import func, select
 
-from benchmarks.browser import STAFF, make_clip, missing_tools, run_scenario
 from benchmarks.capacity.media import clip_kbps
 from benchmarks.capacity.trial import run_trial, stream_inputs
 from benchmarks.common import astronaut, emit, frame_of
@@ -33,6 +32,7 @@ from db.lessons import create_lesson
 from db.schema import ObservationRow
 from db.session import open_database
 from settings import Settings
+from tests.browser.harness.run import STAFF, make_clip, missing_tools, run_scenario
 
 
 def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,

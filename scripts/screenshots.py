@@ -19,12 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.browser import STAFF  # noqa: E402
 from db.accounts import create_user  # noqa: E402
 from db.lessons import add_participant, create_lesson, get_or_create_course  # noqa: E402
 from db.session import open_database  # noqa: E402
 from db.writer import ObservationWriter  # noqa: E402
 from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
+from tests.browser.harness.run import STAFF  # noqa: E402
 
 
 def synthetic_probabilities(rng: np.random.Generator, t: float, student: int) -> tuple[float, ...]:
@@ -98,8 +98,8 @@ def seed(url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.browser import CHROMIUM, astronaut_scene, make_clip, run_scenario
-    from benchmarks.browser_scenario import sign_in, start_app
+    from tests.browser.harness.run import CHROMIUM, astronaut_scene, make_clip, run_scenario
+    from tests.browser.harness.scenario import sign_in, start_app
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("docs/screenshots"))

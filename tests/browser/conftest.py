@@ -1,9 +1,9 @@
-"""Real-browser fixtures: skip loudly without the tools; the harness lives in benchmarks/browser.py."""
+"""Real-browser fixtures: skip loudly without the tools; the harness lives in tests/browser/harness/run.py."""
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.browser import missing_tools
+from tests.browser.harness.run import missing_tools
 
 
 @pytest.fixture(scope="session", autouse=True)

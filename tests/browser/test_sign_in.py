@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from benchmarks.browser import CHROMIUM, REPO, STAFF, free_port
-from benchmarks.browser_scenario import CHROMIUM_FLAGS, MAIN, start_app
 from db.accounts import create_user
 from db.session import open_database
+from tests.browser.harness.run import CHROMIUM, REPO, STAFF, free_port
+from tests.browser.harness.scenario import CHROMIUM_FLAGS, MAIN, start_app
 
 pytestmark = pytest.mark.browser
 

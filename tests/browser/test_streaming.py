@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from benchmarks.browser import STAFF, astronaut_scene, make_clip, run_scenario
 from db.accounts import create_user
 from db.lessons import create_lesson
 from db.schema import LessonSession, ObservationRow, Participant
 from db.session import open_database
 from settings import Settings
+from tests.browser.harness.run import STAFF, astronaut_scene, make_clip, run_scenario
 
 pytestmark = pytest.mark.browser
 

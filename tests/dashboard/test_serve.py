@@ -189,7 +189,7 @@ def test_two_real_instances_serve_https_behind_the_balancer(tmp_path: Path, tiny
 
     from sqlalchemy import create_engine, inspect
 
-    from benchmarks.browser import free_port
+    from tests.browser.harness.run import free_port
 
     cert, key = self_signed(tmp_path)
     port, url = free_port(), f"sqlite:///{tmp_path / 'engage.db'}"

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
 # Inside a fresh network namespace nothing reaches the real network. Chromium gathers no ICE candidates on
 # loopback and aioice drops 127.0.0.1, so a veth end carries 127.0.0.2 (see ENVIRONMENT.md).
@@ -66,7 +66,7 @@ def free_port() -> int:
 def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, students: list[dict[str, str]],
                  stream_seconds: float, shots_dir: Path, measure_seconds: float = 0.0,
                  env_overrides: dict[str, str] | None = None, end_lesson: bool = False) -> dict:  # type: ignore[type-arg]
-    """Run benchmarks/browser_scenario.py in a new network namespace; the lesson must be owned by STAFF's account.
+    """Run tests/browser/harness/scenario.py in a new network namespace; the lesson must be owned by STAFF's account.
 
     The app starts as scripts/run.sh starts it (dashboard.serve: ENGAGE_INSTANCES processes; by default one per core). With
     `measure_seconds`, the app's CPU use (its process and those it started) is sampled idle and then while every
@@ -81,7 +81,7 @@ def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, stud
             "shots_dir": str(shots_dir), "result": str(tmp / "result.json"), "staff": STAFF,
             "measure_seconds": measure_seconds, "end_lesson": end_lesson}
     (tmp / "plan.json").write_text(json.dumps(plan))
-    command = f"{NETNS_SETUP} && exec {sys.executable} {REPO / 'benchmarks/browser_scenario.py'} {tmp / 'plan.json'}"
+    command = f"{NETNS_SETUP} && exec {sys.executable} {REPO / 'tests/browser/harness/scenario.py'} {tmp / 'plan.json'}"
     proc = subprocess.run(["unshare", "-n", "bash", "-c", command], capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         log = (tmp / "app.log").read_text() if (tmp / "app.log").exists() else ""

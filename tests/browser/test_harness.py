@@ -8,7 +8,7 @@ import sys
 import pytest
 
 pytest.importorskip("playwright")
-from benchmarks.browser_scenario import cpu_seconds, process_tree, resident_mb  # noqa: E402
+from tests.browser.harness.scenario import cpu_seconds, process_tree, resident_mb  # noqa: E402
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")

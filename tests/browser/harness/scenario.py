@@ -1,6 +1,6 @@
-"""Drives the real app in headless Chromium with a fake camera; run inside `unshare -n` by benchmarks/browser.py.
+"""Drives the real app in headless Chromium with a fake camera; run inside `unshare -n` by tests/browser/harness/run.py.
 
-python benchmarks/browser_scenario.py PLAN.json  ->  writes RESULT.json (path given in the plan)
+python tests/browser/harness/scenario.py PLAN.json  ->  writes RESULT.json (path given in the plan)
 
 The plan names the app's port, the join code, and one student per entry (display name, y4m clip).
 Each student gets its own Chromium process (the fake camera is a per-process flag), joins, presses
