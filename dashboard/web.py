@@ -71,7 +71,8 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-def _form(request: Request, *, error: str = "", username: str = "", status: int = 200) -> HTMLResponse:
+def _form(request: Request, *, error: str = "", username: str = "", status: int = 200,
+          next_page: str | None = None) -> HTMLResponse:
     def no_accounts() -> bool:
         with _sessions()() as s:
             return not s.scalar(select(func.count(User.id)))
@@ -81,7 +82,8 @@ def _form(request: Request, *, error: str = "", username: str = "", status: int 
     except (SQLAlchemyError, DatabaseUnavailable):
         empty = False
     page = _templates.get_template("sign_in.html").render(
-        action=SIGN_IN_PATH, next=safe_next(request.query_params.get("next")), error=error, username=username,
+        action=SIGN_IN_PATH, next=safe_next(next_page or request.query_params.get("next")), error=error,
+        username=username,
         no_accounts=empty)
     return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -107,11 +109,13 @@ async def sign_in(request: Request) -> Response:
         token = await run_in_threadpool(_sign_in, username, password, client)
     except AccountError as exc:
         message, status = str(exc), 429 if "too many" in str(exc) else 401
-        return await run_in_threadpool(lambda: _form(request, error=message, username=username, status=status))
+        return await run_in_threadpool(lambda: _form(request, error=message, username=username, status=status,
+                                                     next_page=target))
     except (SQLAlchemyError, DatabaseUnavailable) as exc:
         log.error("sign-in: the database is unavailable: %s", exc)
         return await run_in_threadpool(lambda: _form(request, error="The database is unavailable; try again in a "
-                                                                    "minute.", username=username, status=503))
+                                                                    "minute.", username=username, status=503,
+                                                     next_page=target))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True,
                         samesite="lax", secure=is_https(request))
