@@ -88,8 +88,9 @@ def database() -> Database:
 
 @st.cache_resource
 def get_lesson_ends(url: str) -> LessonEnds:
-    """Which lessons have ended, for every stream of the process (one query a second, on a thread of its own)."""
-    ends = LessonEnds(get_database(url).sessions)
+    """Which lessons have ended, for every stream of the process (two small queries a second, on a thread of its
+    own): a student's page says the lesson ended within seconds of the teacher ending it."""
+    ends = LessonEnds(get_database(url).sessions, interval=0.5)
     atexit.register(ends.close)
     return ends
 
