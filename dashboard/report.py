@@ -41,7 +41,7 @@ def html_report(figures: ClassFigures, zone: tzinfo, emotion: bool = True, now: 
     shown = figures.windows - figures.hidden
     people = mood if not mood.empty else attention
     ticks = charts.tick_minutes(people["window"]) if not people.empty else 1
-    moments = [m for m in figures.moments() if emotion or m.kind == "attention"]
+    moments = figures.moments(emotion)
     chart_list = []
     if emotion and not mood.empty:
         chart_list.append(charts.mark_moments(charts.mood_area(mood, "Class mood per minute", label, ticks),

@@ -1,9 +1,11 @@
 """Times as people read them: in the school's time zone (Settings.zone), always labelled with it."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 import pandas as pd
+
+from db.schema import aware
 
 
 def zone_name(zone: tzinfo) -> str:
@@ -23,5 +25,5 @@ def stamp(ts: datetime | None, zone: tzinfo, with_zone: bool = True) -> str:
     """'2026-11-29 09:05 CET' (naive times are taken as UTC, as SQLite returns them); '–' for None."""
     if ts is None:
         return "–"
-    local = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(zone)
+    local = aware(ts).astimezone(zone)
     return local.strftime("%Y-%m-%d %H:%M") + (f" {local.tzname()}" if with_zone else "")

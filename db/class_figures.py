@@ -57,9 +57,10 @@ class ClassFigures:
         mood = self.mean_mood
         return max(mood, key=mood.__getitem__) if mood else None
 
-    def moments(self) -> list[Moment]:
-        """The lesson's moments (db.moments) over the windows shown."""
-        return find_moments(self.attention, self.mood, pd.Timedelta(self.window))
+    def moments(self, emotion: bool = True) -> list[Moment]:
+        """The lesson's moments (db.moments) over the windows shown; attention ones only without emotion inference."""
+        found = find_moments(self.attention, self.mood, pd.Timedelta(self.window))
+        return found if emotion else [m for m in found if m.kind == "attention"]
 
     def minutes_table(self) -> pd.DataFrame:
         """The shown windows, mood and attention side by side (one row per window): the per-minute export."""

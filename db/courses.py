@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.class_figures import class_figures, shows_individuals
-from db.schema import Course
+from db.schema import Course, aware
 from engine.types import NEGATIVE_EMOTIONS
 
 TREND_COLUMNS = ["lesson_id", "title", "started_at", "minutes", "students", "attentive", "positive", "negative",
@@ -58,12 +58,11 @@ def course_trend(session: Session, course: Course, *, min_group: int, deployment
             "students": figures.summary.participants, "attentive": attention.get("attentive"),
             "positive": mood.get("Happy") if emotion and mood else None,
             "negative": sum(mood[e] for e in NEGATIVE_EMOTIONS) if emotion and mood else None,
-            "moments": len([m for m in figures.moments() if emotion or m.kind == "attention"]),
+            "moments": len(figures.moments(emotion)),
             "shown_minutes": figures.windows - figures.hidden,
         })
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
 def _utc(ts: datetime) -> pd.Timestamp:
-    stamp = pd.Timestamp(ts)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return pd.Timestamp(aware(ts)).tz_convert("UTC")

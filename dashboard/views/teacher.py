@@ -163,8 +163,7 @@ def render_summary(lesson: LessonSession) -> Moment | None:
     if figures.windows and figures.hidden == figures.windows:
         st.info(f"No minute of this lesson had {settings.min_group_size} or more students streaming, so it has no "
                 "class figures, to protect privacy.", icon=":material/group:")
-    moments = figures.moments() if settings.emotion_inference else [
-        m for m in figures.moments() if m.kind == "attention"]
+    moments = figures.moments(settings.emotion_inference)
     selected = None
     if moments:
         st.markdown("**Moments that mattered** (select one to see it in the replay below)")
