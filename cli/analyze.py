@@ -1,6 +1,7 @@
 """Command line: analyse a still image or a recorded video without the app.
 
-python -m cli.analyze PATH [--json] [--annotate OUT.png] [--db URL --session NAME]
+python -m cli.analyze IMAGE [--json] [--annotate OUT.png]
+python -m cli.analyze VIDEO|FOLDER ... [--rate 1] [--json] [--db URL --session NAME]
 
 This is an entry point: it reads the settings and, only when --db is given, wires the database writer.
 The engine's library modules never import the database layer.
@@ -13,24 +14,29 @@ import logging
 import math
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 import cv2
 
-from engine.analysis import VideoResult, analyse_image, analyse_video, face_to_json
+from engine.analysis import RecordingOptions, RecordingResult, analyse_image, analyse_recording, face_to_json
 from engine.annotate import draw_faces
 from engine.attention import FaceMesh
 from engine.card import ModelCardError
 from engine.classifier import EmotionClassifier, load_classifier
 from engine.detectors import make_detector
-from engine.media import MediaError, iter_frames, looks_like_video, open_video, read_image
+from engine.media import VIDEO_SUFFIXES, MediaError, looks_like_video, read_image
 from engine.registry import resolve_model
 from engine.types import EMOTIONS, FaceResult
+from engine.video import VideoReader
 from settings import Settings, SettingsError
 
 log = logging.getLogger("cli.analyze")
+
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"})
 
 
 class CliError(Exception):
@@ -56,7 +62,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = OneLineParser(prog="python -m cli.analyze", description="Analyse faces in an image or a video.")
-    p.add_argument("path", type=Path, help="an image (png, jpg, …) or a video (mp4, avi, …)")
+    p.add_argument("path", type=Path, nargs="+",
+                   help="an image (png, jpg, …), or one or more videos (mp4, avi, …) or folders of videos")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--annotate", type=Path, metavar="OUT", help="write the image with boxes and labels (images)")
     p.add_argument("--model", default=None, help="model folder name under the models directory (default: the default model)")
@@ -67,7 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-emotion", action="store_true", help="detect and track faces only; no emotion inference")
     p.add_argument("--no-attention", action="store_true", help="no landmark-based attention signals")
     p.add_argument("--db", default=None, metavar="URL", help="video: record observations into this database")
-    p.add_argument("--session", default=None, metavar="NAME", help="video: the lesson session to record into (created if new)")
+    p.add_argument("--session", default=None, metavar="NAME",
+                   help="video: the lesson session to record into (created if new); with several videos, "
+                        "each goes into its own lesson 'NAME: file name'")
     p.add_argument("--no-progress", action="store_true", help="video: no progress bar")
     return p.parse_args(argv)
 
@@ -139,28 +148,98 @@ def run_image(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_video(args: argparse.Namespace, settings: Settings) -> int:
+def video_paths(paths: list[Path]) -> list[Path]:
+    """The recordings named: files as given, and the videos directly inside any folder (by name)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            videos = sorted(p for p in path.iterdir() if p.is_file() and looks_like_video(p))
+            if not videos:
+                raise CliError(f"{path}: no video files in this folder ({', '.join(sorted(VIDEO_SUFFIXES))})")
+            found += videos
+        elif looks_like_video(path) or not path.exists():
+            found.append(path)
+        else:
+            raise CliError(f"{path}: not a video; images are analysed one at a time")
+    return found
+
+
+def lesson_title(session: str, path: Path, several: bool) -> str:
+    return f"{session}: {path.name}" if several else session
+
+
+def run_videos(args: argparse.Namespace, settings: Settings) -> int:
+    """Analyse one or more recordings, each into its own lesson; a file that fails is reported and the rest go on."""
     if args.annotate:
-        raise CliError("--annotate is for images; videos are summarised per track")
+        raise CliError("--annotate is for images; videos are summarised per participant")
     if bool(args.db) != bool(args.session):
         raise CliError("--db and --session go together")
+    paths = video_paths(args.path)
     rate = args.rate if args.rate is not None else 1.0 / settings.analysis_interval
     database = connect_database(args.db) if args.db else None  # a bad URL fails now, not after the whole video
-    capture, info = open_video(args.path)
-    detector, classifier = load_parts(args, settings)
+    if len(paths) == 1:  # one file: a bad one is the only error, before any model is loaded
+        VideoReader(paths[0]).close()
+    parts = load_parts(args, settings)
+    attention = load_attention(args, settings)
+    summaries: list[dict[str, object]] = []
+    for path in paths:
+        try:
+            summary = analyse_file(path, args, parts, attention, RecordingOptions(rate=rate))
+            if database is not None:
+                summary["session_id"] = record_video(database, lesson_title(args.session, path, len(paths) > 1),
+                                                     summary.pop("result"))  # type: ignore[arg-type]
+            summary.pop("result", None)
+        except (CliError, MediaError) as exc:
+            if len(paths) == 1:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            summary = {"file": str(path), "error": str(exc)}
+        summaries.append(summary)
+        if args.json:
+            print(json.dumps(summary), flush=True)
+    if not args.json:
+        print_video_table(summaries, args.session if database is not None else None, len(paths) > 1)
+    return 2 if any("error" in s for s in summaries) else 0
+
+
+def analyse_file(path: Path, args: argparse.Namespace, parts: tuple[object, EmotionClassifier | None],
+                 attention: FaceMesh | None, options: RecordingOptions) -> dict[str, object]:
+    """Analyse one recording with a progress bar (seconds of video, real-time factor, time left)."""
     from tqdm import tqdm
 
-    started = datetime.now(UTC)
-    with tqdm(total=info.frames or None, unit="frame", disable=args.no_progress or args.json, file=sys.stderr) as bar:
-        result = analyse_video(iter_frames(capture, info), detector, classifier, interval=1.0 / rate,  # type: ignore[arg-type]
-                               detect_width=max(info.width, 64), started=started, on_frame=lambda: bar.update(1),
-                               attention=load_attention(args, settings))
-    capture.release()
-    if result.frames == 0:
-        raise CliError(f"{args.path}: no frame could be decoded (corrupt or empty video)")
-    lesson_id = record_video(database, args.session, result) if database else None
-    report_video(args, result, info.fps, lesson_id)
-    return 0
+    detector, classifier = parts
+    decoded = [0]
+    with VideoReader(path) as reader:
+        info = reader.info
+        bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of video [{elapsed}<{remaining}{postfix}]"
+        with tqdm(total=round(info.seconds, 1) or None, desc=path.name, bar_format=bar_format, file=sys.stderr,
+                  disable=args.no_progress or args.json) as bar:
+            start = time.perf_counter()
+
+            def progress(seconds: float) -> None:
+                bar.update(round(seconds, 1) - bar.n)
+                elapsed = time.perf_counter() - start
+                if elapsed > 0:
+                    bar.set_postfix_str(f"{seconds / elapsed:.1f}x real time", refresh=False)
+
+            frames = reader.sample(options.look_every, lambda t: decoded.__setitem__(0, decoded[0] + 1))
+            result = analyse_recording(frames, detector, classifier, options=options, started=datetime.now(UTC),  # type: ignore[arg-type]
+                                       attention=attention, on_frame=progress, frames_decoded=lambda: decoded[0])
+            wall = time.perf_counter() - start
+    if result.frames_decoded == 0:
+        raise CliError(f"{path}: no frame could be decoded (corrupt or empty video)")
+    seconds = max(info.seconds, result.seconds)
+    per_participant = [
+        {"participant": p.participant, "observations": p.observations, "first_s": round(p.first_s, 2),
+         "last_s": round(p.last_s, 2), "dominant": p.dominant,
+         "mean_probabilities": {k: round(v, 4) for k, v in p.mean_probabilities.items()}}
+        for p in result.participants.values()
+    ]
+    return {"file": str(path), "frames": result.frames_decoded, "fps": round(info.fps, 2), "seconds": round(seconds, 2),
+            "wall_s": round(wall, 2), "realtime_factor": round(seconds / wall, 2) if wall > 0 else None,
+            "participants": len(per_participant), "observations": len(result.observations),
+            "false_alarms": result.identities.false_alarms, "per_participant": per_participant,
+            "session_id": None, "result": result}
 
 
 def connect_database(url: str):  # type: ignore[no-untyped-def]
@@ -173,15 +252,15 @@ def connect_database(url: str):  # type: ignore[no-untyped-def]
         raise CliError(f"--db: {exc}") from None
 
 
-def record_video(sessions, title: str, result: VideoResult) -> int:  # type: ignore[no-untyped-def]
-    """Write a video's observations into a lesson session, one participant per track."""
+def record_video(sessions, title: str, result: RecordingResult) -> int:  # type: ignore[no-untyped-def]
+    """Write a recording's observations into a lesson session, one pseudonymous participant per person."""
     from db.lessons import add_participant, create_lesson, find_lesson, start_lesson
     from db.writer import ObservationWriter
 
     with sessions.begin() as s:
         lesson = find_lesson(s, title) or create_lesson(s, title, owner="cli")
         start_lesson(s, lesson)
-        participants = {tid: add_participant(s, lesson, f"track-{tid}", consent=False).id for tid in result.tracks}
+        participants = {n: add_participant(s, lesson, f"person-{n}", consent=False).id for n in result.participants}
         lesson_id = lesson.id
     writer = ObservationWriter(sessions)
     for obs in result.observations:
@@ -194,24 +273,28 @@ def record_video(sessions, title: str, result: VideoResult) -> int:  # type: ign
     return lesson_id
 
 
-def report_video(args: argparse.Namespace, result: VideoResult, fps: float, lesson_id: int | None) -> None:
-    tracks = [
-        {"track_id": t.track_id, "observations": t.observations, "first_s": round(t.first_s, 2),
-         "last_s": round(t.last_s, 2), "dominant": t.dominant,
-         "mean_probabilities": {k: round(v, 4) for k, v in t.mean_probabilities.items()}}
-        for t in sorted(result.tracks.values(), key=lambda t: t.track_id)
-    ]
-    summary = {"frames": result.frames, "fps": round(fps, 2), "observations": len(result.observations),
-               "tracks": tracks, "session_id": lesson_id}
-    if args.json:
-        print(json.dumps(summary))
+def print_video_table(summaries: list[dict[str, object]], session: str | None, several: bool) -> None:
+    if not several and "error" not in summaries[0]:
+        s = summaries[0]
+        print(f"{s['frames']} frames ({s['seconds']} s) in {s['wall_s']} s: {s['realtime_factor']}x real time; "
+              f"{s['observations']} observations of {s['participants']} participant(s)")
+        for p in s["per_participant"]:  # type: ignore[attr-defined]
+            print(f"  person {p['participant']:>3}: {p['observations']:>5} obs  {p['first_s']:>7.1f}s-{p['last_s']:<7.1f}s  "
+                  f"mostly {p['dominant'] or '-'}")
+        if session is not None:
+            print(f"recorded into lesson session {session!r} (id {s['session_id']})")
         return
-    print(f"{result.frames} frames, {len(result.observations)} observations, {len(tracks)} tracked face(s)")
-    for t in tracks:
-        print(f"  track {t['track_id']:>3}: {t['observations']:>5} obs  {t['first_s']:>7.1f}s-{t['last_s']:<7.1f}s  "
-              f"mostly {t['dominant'] or '-'}")
-    if lesson_id is not None:
-        print(f"recorded into lesson session {args.session!r} (id {lesson_id})")
+    print(f"{'file':<32}{'seconds':>9}{'real time':>11}{'participants':>14}{'observations':>14}  lesson")
+    for s in summaries:
+        name = Path(str(s["file"])).name[:31]
+        if "error" in s:
+            print(f"{name:<32}  failed: {s['error']}")
+            continue
+        print(f"{name:<32}{s['seconds']:>9}{s['realtime_factor']:>10}x{s['participants']:>14}{s['observations']:>14}  "
+              f"{s['session_id'] if s['session_id'] is not None else '-'}")
+    failed = sum(1 for s in summaries if "error" in s)
+    print(f"{len(summaries) - failed} of {len(summaries)} recordings analysed"
+          + (f" into lessons named {session!r}: <file name>" if session is not None else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         settings = Settings.from_env()
-        if looks_like_video(args.path):
-            return run_video(args, settings)
+        first = args.path[0]
+        if len(args.path) > 1 or looks_like_video(first) or (first.is_dir() and first.suffix.lower() not in IMAGE_SUFFIXES):
+            return run_videos(args, settings)
+        args.path = args.path[0]
         return run_image(args, settings)
     except (CliError, MediaError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)

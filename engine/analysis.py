@@ -1,8 +1,8 @@
 """Offline analysis of still images and recorded videos, shared by the CLI and the still-image view."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -10,6 +10,7 @@ import numpy as np
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector
+from engine.identity import Identities, IdentityRules, Sighting, identify, signature
 from engine.preprocess import crop_face, to_gray
 from engine.stream import StreamProcessor
 from engine.types import FaceResult, Observation, Prediction
@@ -40,10 +41,10 @@ def face_to_json(result: FaceResult) -> dict[str, object]:
 
 
 @dataclass
-class TrackSummary:
-    """What one tracked face did over a video."""
+class ParticipantSummary:
+    """What one participant of a recording did: observations, first and last second seen, mean probabilities."""
 
-    track_id: int
+    participant: int
     observations: int = 0
     first_s: float = 0.0
     last_s: float = 0.0
@@ -67,35 +68,72 @@ class TrackSummary:
         return max(means, key=means.__getitem__) if means else None
 
 
+@dataclass(frozen=True)
+class RecordingOptions:
+    """How a recording is analysed. Faces are followed on `look_rate` frames a second (default: twice the analysis
+    rate, at least 2) and analysed `rate` times a second; full scans for faces run on a copy `detect_width` wide
+    every `scan_interval` seconds while a face is missing and every `rescan_interval` while all are followed."""
+
+    rate: float = 1.0
+    look_rate: float | None = None
+    detect_width: int = 960
+    scan_interval: float = 1.0
+    rescan_interval: float = 5.0
+    min_hits: int = 2
+    identity: IdentityRules = field(default_factory=IdentityRules)
+
+    @property
+    def look_every(self) -> float:
+        return 1.0 / (self.look_rate if self.look_rate else max(2.0 * self.rate, 2.0))
+
+
 @dataclass
-class VideoResult:
-    """All observations of a video and the per-track summaries."""
+class RecordingResult:
+    """A recording's kept observations (`track_id` holds the participant number) and what it took."""
 
     observations: list[Observation]
-    tracks: dict[int, TrackSummary]
-    frames: int
+    participants: dict[int, ParticipantSummary]
+    identities: Identities
+    frames_decoded: int
+    frames_looked: int
+    seconds: float  # of video
 
 
-def analyse_video(frames: Iterator[tuple[float, np.ndarray]], detector: FaceDetector,
-                  classifier: EmotionClassifier | None, *, interval: float, detect_width: int,
-                  started: datetime, on_frame: Callable[[], None] = lambda: None,
-                  attention: AttentionEstimator | None = None) -> VideoResult:
-    """Run a video's frames through a StreamProcessor on the video's own clock (not wall time)."""
+def analyse_recording(frames: Iterable[tuple[float, np.ndarray]], detector: FaceDetector,
+                      classifier: EmotionClassifier | None, *, options: RecordingOptions, started: datetime,
+                      attention: AttentionEstimator | None = None,
+                      on_frame: Callable[[float], object] = lambda t: None,
+                      frames_decoded: Callable[[], int] = lambda: 0) -> RecordingResult:
+    """Follow and analyse the faces of a recording's sampled frames (`VideoReader.sample(options.look_every)`) on
+    the video's own clock, then join the tracks into participants (engine.identity)."""
     video_time = [0.0]
-    observations: list[Observation] = []
+    raw: list[Observation] = []
     processor = StreamProcessor(
-        detector, classifier, observations.append, stream_id="video", analysis_interval=interval, attention=attention,
-        detect_width=detect_width, overlay=False, clock=lambda: video_time[0],
-        wallclock=lambda: started + timedelta(seconds=video_time[0]),
+        detector, classifier, raw.append, stream_id="video", analysis_interval=1.0 / options.rate,
+        attention=attention, detect_width=options.detect_width, detect_interval=options.scan_interval,
+        rescan_interval=options.rescan_interval, min_hits=options.min_hits, overlay=False,
+        clock=lambda: video_time[0], wallclock=lambda: started + timedelta(seconds=video_time[0]),
     )
-    tracks: dict[int, TrackSummary] = {}
-    count = 0
+    sightings: list[Sighting] = []
+    looked = 0
     for seconds, frame in frames:
         video_time[0] = seconds
-        before = len(observations)
+        before = len(raw)
         processor.process(frame)
-        for obs in observations[before:]:
-            tracks.setdefault(obs.track_id, TrackSummary(obs.track_id)).add(seconds, obs.prediction)
-        count += 1
-        on_frame()
-    return VideoResult(observations, tracks, count)
+        for index in range(before, len(raw)):
+            obs = raw[index]
+            sightings.append(Sighting(index, obs.track_id, seconds, obs.box, signature(frame, obs.box)))
+        looked += 1
+        on_frame(seconds)
+    identities = identify(sightings, options.identity)
+    kept: list[Observation] = []
+    participants: dict[int, ParticipantSummary] = {}
+    for index, obs in enumerate(raw):
+        number = identities.participant_of.get(index)
+        if number is None:
+            continue
+        kept.append(replace(obs, track_id=number))
+        participants.setdefault(number, ParticipantSummary(number)).add(
+            (obs.timestamp - started).total_seconds(), obs.prediction)
+    return RecordingResult(kept, dict(sorted(participants.items())), identities, frames_decoded(), looked,
+                           video_time[0])

@@ -1,8 +1,6 @@
-"""Reading still images and videos from disk, with clear errors for anything that is not one."""
+"""Reading still images from disk, with clear errors for anything that is not one (videos: engine.video)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -88,44 +86,3 @@ def read_image(path: Path, max_pixels: int) -> np.ndarray:
 
 def looks_like_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What the container says about a video."""
-
-    fps: float
-    frames: int
-    width: int
-    height: int
-
-
-def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
-    """An opened capture and its properties, or a MediaError if the file holds no readable video."""
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if not path.is_file():
-        raise MediaError(f"{path}: not a file")
-    try:
-        with path.open("rb") as probe:
-            probe.read(1)
-    except OSError as exc:
-        raise MediaError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise MediaError(f"{path}: not a video OpenCV can read (corrupt, or an unsupported codec)")
-    fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
-    info = VideoInfo(fps if 0 < fps < 1000 else 25.0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
-                     int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    return capture, info
-
-
-def iter_frames(capture: cv2.VideoCapture, info: VideoInfo) -> Iterator[tuple[float, np.ndarray]]:
-    """(seconds from the start, BGR frame) for every frame of an opened video."""
-    index = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok or frame is None:
-            return
-        yield index / info.fps, frame
-        index += 1

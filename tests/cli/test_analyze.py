@@ -119,13 +119,13 @@ def test_video_summary_and_recording_agree(models_env: Path, astronaut_video: Pa
     summary = run_json(capsys, str(astronaut_video), "--rate", "2", "--db", url, "--session", "Recorded lesson")
     assert summary["frames"] == 30
     assert summary["observations"] == 6  # one face, 3 s of video, 2 analyses per second
-    assert [t["observations"] for t in summary["tracks"]] == [6]
+    assert summary["participants"] == 1 and [p["observations"] for p in summary["per_participant"]] == [6]
     _engine, sessions = open_database(url)
     with sessions() as s:
         assert s.scalar(select(func.count(ObservationRow.id))) == summary["observations"]
         lesson = s.scalar(select(LessonSession))
         assert lesson is not None and lesson.title == "Recorded lesson" and lesson.id == summary["session_id"]
-        assert s.scalar(select(func.count(Participant.id))) == len(summary["tracks"])
+        assert s.scalar(select(func.count(Participant.id))) == summary["participants"]
 
 
 def test_video_needs_db_and_session_together(models_env: Path, astronaut_video: Path,
