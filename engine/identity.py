@@ -130,7 +130,7 @@ def cut_tracks(sightings: list[Sighting], rules: IdentityRules) -> list[Piece]:
     for s in sorted(sightings, key=lambda s: (s.t, s.index)):
         by_track.setdefault(s.track_id, []).append(s)
     for track in by_track.values():
-        piece, pending = Piece(), []
+        piece, pending = Piece(), list[Sighting]()
         piece.add(track[0])
         for s in track[1:]:
             if similarity(piece.look(), s.signature) >= rules.cut_below:
