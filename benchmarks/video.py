@@ -48,7 +48,7 @@ def specs(seconds: float) -> list[GallerySpec]:
 def recording(spec: GallerySpec, folder: Path) -> Path:
     path = folder / f"{spec.name}-{spec.seconds:g}s.mp4"
     if not path.exists():
-        log.warning("recording %s (%d frames)", path, spec.frames)
+        log.info("recording %s (%d frames)", path, spec.frames)
         write_gallery(path.with_suffix(".part.mp4"), spec).rename(path)
     return path
 
@@ -86,7 +86,7 @@ def measure(spec: GallerySpec, path: Path, parts: tuple[object, object, object],
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="python -m benchmarks.video", description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--rate", type=float, default=1.0, help="analyses per face per second")
@@ -107,7 +107,7 @@ def main() -> None:
     lines = [f"{'recording':<13}{'real time':>10}{'decode only':>12}{'people':>7}{'found':>6}{'obs/face/s':>11}",
              *(f"{r['recording']:<13}{r['realtime_factor']:>9}x{r['decode_only_realtime_factor']:>11}x"
                f"{r['faces_planted']:>7}{r['participants']:>6}{r['observations_per_face_per_second']:>11}" for r in rows)]
-    emit({"rate": args.rate, "model": settings.model, "cpus": os.cpu_count(), "recordings": rows}, "\n".join(lines),
+    emit({"rate": args.rate, "model": classifier.card.name, "cpus": os.cpu_count(), "recordings": rows}, "\n".join(lines),
          args.json)
 
 

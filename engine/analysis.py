@@ -76,8 +76,8 @@ class RecordingOptions:
 
     rate: float = 1.0
     look_rate: float | None = None
-    detect_width: int = 960
-    scan_interval: float = 1.0
+    detect_width: int = 640
+    scan_interval: float = 2.0
     rescan_interval: float = 5.0
     min_hits: int = 2
     identity: IdentityRules = field(default_factory=IdentityRules)
