@@ -77,6 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--session", default=None, metavar="NAME",
                    help="video: the lesson session to record into (created if new); with several videos, "
                         "each goes into its own lesson 'NAME: file name'")
+    p.add_argument("--owner", default="cli", metavar="USERNAME",
+                   help="video: the staff account whose dashboard shows the recorded lessons (default: admins only)")
     p.add_argument("--no-progress", action="store_true", help="video: no progress bar")
     return p.parse_args(argv)
 
@@ -177,6 +179,8 @@ def run_videos(args: argparse.Namespace, settings: Settings) -> int:
     paths = video_paths(args.path)
     rate = args.rate if args.rate is not None else 1.0 / settings.analysis_interval
     database = connect_database(args.db) if args.db else None  # a bad URL fails now, not after the whole video
+    if database is not None and args.owner != "cli":
+        check_owner(database, args.owner)
     if len(paths) == 1:  # one file: a bad one is the only error, before any model is loaded
         VideoReader(paths[0]).close()
     parts = load_parts(args, settings)
@@ -186,8 +190,9 @@ def run_videos(args: argparse.Namespace, settings: Settings) -> int:
         try:
             summary = analyse_file(path, args, parts, attention, RecordingOptions(rate=rate))
             if database is not None:
-                summary["session_id"] = record_video(database, lesson_title(args.session, path, len(paths) > 1),
-                                                     summary.pop("result"))  # type: ignore[arg-type]
+                title = lesson_title(args.session, path, len(paths) > 1)
+                result = summary.pop("result")
+                summary["session_id"] = record_video(database, title, result, summary["seconds"], args.owner)  # type: ignore[arg-type]
             summary.pop("result", None)
         except (CliError, MediaError) as exc:
             if len(paths) == 1:
@@ -226,6 +231,8 @@ def analyse_file(path: Path, args: argparse.Namespace, parts: tuple[object, Emot
             result = analyse_recording(frames, detector, classifier, options=options, started=datetime.now(UTC),  # type: ignore[arg-type]
                                        attention=attention, on_frame=progress, frames_decoded=lambda: decoded[0])
             wall = time.perf_counter() - start
+            if bar.total:
+                bar.update(bar.total - bar.n)  # the last look falls a little before the end
     if result.frames_decoded == 0:
         raise CliError(f"{path}: no frame could be decoded (corrupt or empty video)")
     seconds = max(info.seconds, result.seconds)
@@ -252,14 +259,33 @@ def connect_database(url: str):  # type: ignore[no-untyped-def]
         raise CliError(f"--db: {exc}") from None
 
 
-def record_video(sessions, title: str, result: RecordingResult) -> int:  # type: ignore[no-untyped-def]
-    """Write a recording's observations into a lesson session, one pseudonymous participant per person."""
-    from db.lessons import add_participant, create_lesson, find_lesson, start_lesson
+def check_owner(sessions, username: str) -> None:  # type: ignore[no-untyped-def]
+    from db.accounts import list_accounts
+
+    with sessions() as s:
+        if username not in {a.username for a in list_accounts(s)}:
+            raise CliError(f"--owner {username}: no such staff account (python -m cli.accounts lists them)")
+
+
+def record_video(sessions, title: str, result: RecordingResult, seconds: float, owner: str = "cli") -> int:  # type: ignore[no-untyped-def]
+    """Write a recording's observations into a lesson, one pseudonymous participant per person. A new lesson spans
+    the recording (its first frame stamped at the start of the analysis) and has ended; a running lesson of that
+    title is recorded into and left running; an ended one is not touched."""
+    from datetime import timedelta
+
+    from db.lessons import add_participant, create_lesson, find_lesson
     from db.writer import ObservationWriter
 
     with sessions.begin() as s:
-        lesson = find_lesson(s, title) or create_lesson(s, title, owner="cli")
-        start_lesson(s, lesson)
+        lesson = find_lesson(s, title)
+        created = lesson is None
+        if lesson is None:
+            lesson = create_lesson(s, title, owner=owner)
+            lesson.started_at = result.started
+        elif lesson.ended_at is not None:
+            raise CliError(f"a lesson named {title!r} has already ended; choose another --session name")
+        elif lesson.started_at is None:
+            lesson.started_at = result.started
         participants = {n: add_participant(s, lesson, f"person-{n}", consent=False).id for n in result.participants}
         lesson_id = lesson.id
     writer = ObservationWriter(sessions)
@@ -270,6 +296,13 @@ def record_video(sessions, title: str, result: RecordingResult) -> int:  # type:
     if stats.written != len(result.observations):
         raise CliError(f"only {stats.written} of {len(result.observations)} observations were written "
                        f"({stats.dropped} dropped, {stats.failed} failed, {stats.refused} refused)")
+    if created:
+        from db.schema import LessonSession
+
+        with sessions.begin() as s:
+            ended = s.get(LessonSession, lesson_id)
+            assert ended is not None
+            ended.ended_at = result.started + timedelta(seconds=seconds)
     return lesson_id
 
 
@@ -279,7 +312,7 @@ def print_video_table(summaries: list[dict[str, object]], session: str | None, s
         print(f"{s['frames']} frames ({s['seconds']} s) in {s['wall_s']} s: {s['realtime_factor']}x real time; "
               f"{s['observations']} observations of {s['participants']} participant(s)")
         for p in s["per_participant"]:  # type: ignore[attr-defined]
-            print(f"  person {p['participant']:>3}: {p['observations']:>5} obs  {p['first_s']:>7.1f}s-{p['last_s']:<7.1f}s  "
+            print(f"  person {p['participant']:>3}: {p['observations']:>5} obs  {p['first_s']:>7.1f}-{p['last_s']:.1f} s  "
                   f"mostly {p['dominant'] or '-'}")
         if session is not None:
             print(f"recorded into lesson session {session!r} (id {s['session_id']})")

@@ -97,6 +97,7 @@ class RecordingResult:
     frames_decoded: int
     frames_looked: int
     seconds: float  # of video
+    started: datetime  # the time stamp of the video's first frame
 
 
 def analyse_recording(frames: Iterable[tuple[float, np.ndarray]], detector: FaceDetector,
@@ -136,4 +137,4 @@ def analyse_recording(frames: Iterable[tuple[float, np.ndarray]], detector: Face
         participants.setdefault(number, ParticipantSummary(number)).add(
             (obs.timestamp - started).total_seconds(), obs.prediction)
     return RecordingResult(kept, dict(sorted(participants.items())), identities, frames_decoded(), looked,
-                           video_time[0])
+                           video_time[0], started)

@@ -49,7 +49,7 @@ def test_one_participant_per_person_and_one_observation_per_face_per_second(
 
 def test_a_folder_is_a_batch_with_a_lesson_per_recording(recordings: Path, shipped_models: None, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from db.schema import LessonSession, ObservationRow, Participant
+    from db.schema import LessonSession, ObservationRow, Participant, aware
     from db.session import open_database
 
     broken = tmp_path / "broken.mp4"
@@ -68,6 +68,16 @@ def test_a_folder_is_a_batch_with_a_lesson_per_recording(recordings: Path, shipp
         assert titles == ["Week 3: monday.mp4", "Week 3: tuesday.mp4"]
         assert s.scalar(select(func.count(Participant.id))) == 7
         assert s.scalar(select(func.count(ObservationRow.id))) == lines[0]["observations"] + lines[1]["observations"]
+        monday = s.scalars(select(LessonSession).order_by(LessonSession.id)).first()
+        assert monday is not None and monday.started_at is not None and monday.ended_at is not None
+        assert (monday.ended_at - monday.started_at).total_seconds() == pytest.approx(SPEC.seconds, abs=0.1)
+        last = s.scalar(select(func.max(ObservationRow.ts)).where(ObservationRow.session_id == monday.id))
+        assert last is not None and aware(monday.started_at) <= aware(last) <= aware(monday.ended_at)
+
+    # The same batch again: its lessons have ended, so nothing is written into them.
+    assert main([str(recordings / "tuesday.mp4"), str(recordings / "tuesday.mp4"), "--db", url,
+                 "--session", "Week 3", "--no-progress"]) == 2
+    assert "already ended" in capsys.readouterr().err
 
 
 def test_batch_table(recordings: Path, shipped_models: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,3 +91,21 @@ def test_a_folder_without_videos_is_one_line(tmp_path: Path, shipped_models: Non
     (tmp_path / "notes.txt").write_text("x")
     assert main([str(tmp_path)]) == 2
     assert "no video files" in capsys.readouterr().err
+
+
+def test_lessons_belong_to_the_teacher_named(recordings: Path, shipped_models: None, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from db.accounts import create_user
+    from db.schema import LessonSession
+    from db.session import open_database
+
+    url = f"sqlite:///{tmp_path / 'school.db'}"
+    video = str(recordings / "tuesday.mp4")
+    assert main([video, "--db", url, "--session", "Tue", "--owner", "nobody"]) == 2
+    assert "no such staff account" in capsys.readouterr().err
+    _engine, sessions = open_database(url)
+    with sessions.begin() as s:
+        create_user(s, "alice", "a long enough passphrase", "teacher")
+    assert main([video, "--db", url, "--session", "Tue", "--owner", "alice", "--no-progress"]) == 0
+    with sessions() as s:
+        assert s.scalars(select(LessonSession.owner)).all() == ["alice"]
