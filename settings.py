@@ -24,8 +24,44 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """How the app uses its cores, as chosen by measurement (docs/benchmarks.md). Not configuration: the app always
+    runs with these values; the benchmarks that chose them set others to compare (`--tune NAME=VALUE`)."""
+
+    async_processing: bool = True  # frame callbacks off the event loop, on the shared threads below (False: on the loop)
+    frame_threads: int = 2  # threads that run every stream's frame callback (0: streamlit-webrtc's thread per stream)
+    decoder_threads: int = 2  # threads that decode every stream's incoming video (0: aiortc's thread per stream)
+    background_scans: bool = True  # full scans on one thread shared by all streams, not in the frame callbacks
+    background_nice: int = 5  # the analysis and scan workers run this much lower in priority than the video (Linux)
+    switch_interval_ms: float = 0.2  # Python's GIL switch interval; short keeps many streams' callbacks prompt (0: 5 ms)
+    opencv_threads: int = 1  # OpenCV's own pool; 1 because streams already run in parallel (0: OpenCV's default)
+    return_video_denoise: bool = False  # aiortc's VP8 denoiser on the video sent back (~0.006 cores per student)
+    return_newest_frames: bool = True  # a late sender skips to the newest processed frame (False: queues every one)
+
+    @classmethod
+    def parse(cls, pairs: list[str]) -> Tuning:
+        """Tuning from NAME=VALUE pairs (a benchmark's --tune arguments); unnamed ones keep the app's values."""
+        names = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for pair in pairs:
+            name, sep, raw = pair.partition("=")
+            if not sep or name not in names:
+                raise SettingsError(f"--tune {pair!r}: expected NAME=VALUE with NAME one of {', '.join(names)}")
+            values[name] = _convert(name, raw, getattr(cls(), name), prefix="--tune ")
+        tuning = cls(**values)
+        tuning.validate()
+        return tuning
+
+    def validate(self) -> None:
+        if min(self.frame_threads, self.decoder_threads, self.opencv_threads) < 0 or self.switch_interval_ms < 0:
+            raise SettingsError("frame_threads, decoder_threads, opencv_threads and switch_interval_ms must be >= 0")
+        if not 0 <= self.background_nice <= 19:
+            raise SettingsError("background_nice must be between 0 (the workers' priority unchanged) and 19")
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Every knob of the product, with the embedded defaults that run it out of the box."""
+    """Every setting an operator may change, with the embedded defaults that run it out of the box."""
 
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: sqlite:///<data_dir>/engagement.db
@@ -37,12 +73,8 @@ class Settings:
     detect_interval: float = 1.0  # seconds between full scans while a face is missing (0: scan every frame, no following)
     follow_interval: float = 0.25  # seconds between re-detections of known faces near their last box (0: every frame)
     rescan_interval: float = 10.0  # seconds between full scans while every known face is followed
-    background_scans: bool = True  # full scans on one thread shared by all streams, not in the frame callbacks
-    background_nice: int = 5  # the analysis and scan workers run this much lower in priority than the video (Linux)
     analysis_interval: float = 1.0  # seconds between two analyses (and records) of one tracked face
     inference_threads: int = 1  # per model; streams already run in parallel (0: as many as the machine has cores)
-    opencv_threads: int = 1  # OpenCV's own pool; 1 because streams already run in parallel (0: OpenCV's default)
-    switch_interval_ms: float = 0.2  # Python's GIL switch interval in the app; short keeps many streams' callbacks prompt
     max_image_pixels: int = 50_000_000  # larger uploads are refused before decoding
     privacy_mode: str = "aggregate"
     min_group_size: int = 3  # aggregate mode hides windows with fewer contributing students
@@ -53,12 +85,7 @@ class Settings:
     video_width: int = 320  # what students' browsers are asked to capture (README, Capacity: chosen by measurement)
     video_height: int = 240
     video_fps: int = 10
-    async_processing: bool = True  # frame callbacks off the event loop, on the shared threads below (False: on the loop)
-    frame_threads: int = 2  # threads that run every stream's frame callback (0: streamlit-webrtc's thread per stream)
-    decoder_threads: int = 2  # threads that decode every stream's incoming video (0: aiortc's thread per stream)
     return_video_kbps: int = 300  # cap on the video sent back to each student (their picture, overlay drawn); 0: aiortc's own
-    return_video_denoise: bool = False  # aiortc's VP8 denoiser on the video sent back (~0.006 cores per student)
-    return_newest_frames: bool = True  # a late sender skips to the newest processed frame (False: queues every one)
     instances: int = 0  # app processes behind one port (dashboard.serve); 0: one per usable CPU core, at most 8
     log_level: str = "INFO"  # the app's log on stderr: DEBUG, INFO, WARNING or ERROR (libraries' messages included)
     debug_loggers: str = ""  # comma-separated loggers logged at DEBUG whatever log_level says, e.g. streamlit_webrtc
@@ -66,6 +93,7 @@ class Settings:
     timezone: str = ""  # the school's time zone for every time shown (IANA name, e.g. Europe/Berlin); empty: the server's
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
+    tuning: Tuning = field(default_factory=lambda: Tuning())  # not read from the environment: see Tuning
 
     def stream_options(self) -> dict[str, Any]:
         """Keyword arguments for engine.stream.StreamProcessor: its schedule as configured here."""
@@ -88,10 +116,10 @@ class Settings:
         logging.basicConfig(level=self.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for name in filter(None, (n.strip() for n in self.debug_loggers.split(","))):
             logging.getLogger(name).setLevel(logging.DEBUG)
-        if self.switch_interval_ms > 0:
-            sys.setswitchinterval(self.switch_interval_ms / 1000)
-        if self.opencv_threads > 0:
-            cv2.setNumThreads(self.opencv_threads)
+        if self.tuning.switch_interval_ms > 0:
+            sys.setswitchinterval(self.tuning.switch_interval_ms / 1000)
+        if self.tuning.opencv_threads > 0:
+            cv2.setNumThreads(self.tuning.opencv_threads)
 
     @property
     def resolved_database_url(self) -> str:
@@ -125,6 +153,8 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name == "tuning":
+                continue
             raw = env.get(f"ENGAGE_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _convert(f.name, raw, getattr(cls(), f.name))
@@ -143,22 +173,16 @@ class Settings:
             raise SettingsError(f"ENGAGE_PRIVACY_MODE must be one of {PRIVACY_MODES}, not {self.privacy_mode!r}")
         if self.detector not in DETECTORS:
             raise SettingsError(f"ENGAGE_DETECTOR must be one of {DETECTORS}, not {self.detector!r}")
-        intervals = (self.detect_interval, self.follow_interval, self.rescan_interval, self.switch_interval_ms)
+        intervals = (self.detect_interval, self.follow_interval, self.rescan_interval)
         if self.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(f"ENGAGE_LOG_LEVEL must be one of {LOG_LEVELS}, not {self.log_level!r}")
         if self.instances < 0:
             raise SettingsError("ENGAGE_INSTANCES must be >= 0 (app processes behind the one port; 0: one per core)")
-        if self.frame_threads < 0:
-            raise SettingsError("ENGAGE_FRAME_THREADS must be >= 0 (0: streamlit-webrtc's own thread per stream)")
-        if self.decoder_threads < 0:
-            raise SettingsError("ENGAGE_DECODER_THREADS must be >= 0 (0: aiortc's own thread per stream)")
-        if not 0 <= self.background_nice <= 19:
-            raise SettingsError("ENGAGE_BACKGROUND_NICE must be between 0 (the workers' priority unchanged) and 19")
         if self.return_video_kbps < 0:
             raise SettingsError("ENGAGE_RETURN_VIDEO_KBPS must be >= 0 (0: aiortc's own bitrate)")
         if self.analysis_interval <= 0 or self.detect_width < 64 or self.min_group_size < 1 or min(intervals) < 0:
             raise SettingsError("ENGAGE_ANALYSIS_INTERVAL must be > 0, ENGAGE_DETECT_WIDTH >= 64, "
-                                "ENGAGE_DETECT/FOLLOW/RESCAN_INTERVAL and ENGAGE_SWITCH_INTERVAL_MS >= 0, ENGAGE_MIN_GROUP_SIZE >= 1")
+                                "ENGAGE_DETECT/FOLLOW/RESCAN_INTERVAL >= 0, ENGAGE_MIN_GROUP_SIZE >= 1")
 
 
 MAX_AUTO_INSTANCES = 8  # each instance holds its own models (~300 MB resident while streaming, README: Deployment)
@@ -180,7 +204,7 @@ def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
     return max(cores, 1)
 
 
-def _convert(name: str, raw: str, default: Any) -> Any:
+def _convert(name: str, raw: str, default: Any, prefix: str = "ENGAGE_") -> Any:
     try:
         if isinstance(default, Path):
             return Path(raw)
@@ -199,5 +223,6 @@ def _convert(name: str, raw: str, default: Any) -> Any:
                 raise ValueError("expected a JSON list of objects")
             return tuple(parsed)
     except ValueError as exc:
-        raise SettingsError(f"ENGAGE_{name.upper()}={raw!r}: {exc}") from exc
+        shown = f"ENGAGE_{name.upper()}" if prefix == "ENGAGE_" else f"{prefix}{name}"
+        raise SettingsError(f"{shown}={raw!r}: {exc}") from exc
     return raw

@@ -127,12 +127,12 @@ def get_scan_worker(detector: str, nice: int) -> ScanWorker:
 
 
 def scan_worker() -> ScanWorker | None:
-    """The shared scan worker, or None when streams scan inline (ENGAGE_BACKGROUND_SCANS=false)."""
+    """The shared scan worker, or None when streams scan inline (Tuning.background_scans off)."""
     s = get_settings()
-    return get_scan_worker(s.detector, s.background_nice) if s.background_scans else None
+    return get_scan_worker(s.detector, s.tuning.background_nice) if s.tuning.background_scans else None
 
 
 def analysis_worker() -> AnalysisWorker:
     s = get_settings()
     return get_analysis_worker(str(s.models_dir), s.model, s.runtime, s.inference_threads, str(s.facemesh_path),
-                               s.emotion_inference, s.attention, s.background_nice)
+                               s.emotion_inference, s.attention, s.tuning.background_nice)

@@ -103,8 +103,8 @@ def tune_webrtc(settings: Settings) -> None:
     The app calls it once per process, and the capacity benchmarks call it so that they run the app's path."""
     check_internals()  # before anything is patched: a library that changed shape stops here, loudly
     tune_return_video(settings)
-    share_decoder_threads(settings.decoder_threads)
-    share_frame_threads(settings.frame_threads)
+    share_decoder_threads(settings.tuning.decoder_threads)
+    share_frame_threads(settings.tuning.frame_threads)
 
 
 def rtc_configuration(settings: Settings) -> dict[str, object]:

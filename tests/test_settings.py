@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import settings as settings_module
-from settings import MAX_AUTO_INSTANCES, Settings, SettingsError, usable_cores
+from settings import MAX_AUTO_INSTANCES, Settings, SettingsError, Tuning, usable_cores
 
 
 def test_defaults_need_no_environment() -> None:
@@ -26,15 +26,33 @@ def test_values_are_read_and_typed() -> None:
 @pytest.mark.parametrize("env", [
     {"ENGAGE_DETECT_WIDTH": "wide"}, {"ENGAGE_PRIVACY_MODE": "spy"}, {"ENGAGE_DETECTOR": "yolo"},
     {"ENGAGE_ICE_SERVERS": "{}"}, {"ENGAGE_ANALYSIS_INTERVAL": "0"}, {"ENGAGE_FOLLOW_INTERVAL": "-1"},
-    {"ENGAGE_SWITCH_INTERVAL_MS": "-0.1"}, {"ENGAGE_RETURN_VIDEO_KBPS": "-1"},
-    {"ENGAGE_FRAME_THREADS": "-1"},
-    {"ENGAGE_DECODER_THREADS": "-1"}, {"ENGAGE_BACKGROUND_NICE": "-1"}, {"ENGAGE_BACKGROUND_NICE": "20"},
+    {"ENGAGE_RETURN_VIDEO_KBPS": "-1"},
     {"ENGAGE_LOG_LEVEL": "chatty"}, {"ENGAGE_INSTANCES": "-1"}, {"ENGAGE_ATTENTION": "flase"},
     {"ENGAGE_BLINK_TRACKING": "maybe"},
 ])
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="ENGAGE_"):
         Settings.from_env(env)
+
+
+def test_measured_choices_are_not_read_from_the_environment() -> None:
+    s = Settings.from_env({"ENGAGE_FRAME_THREADS": "0", "ENGAGE_TUNING": "x", "ENGAGE_ASYNC_PROCESSING": "false"})
+    assert s.tuning == Tuning() and not hasattr(s, "frame_threads")
+
+
+def test_benchmarks_set_the_measured_choices_by_name() -> None:
+    tuning = Tuning.parse(["frame_threads=0", "async_processing=false", "switch_interval_ms=1.5"])
+    assert (tuning.frame_threads, tuning.async_processing, tuning.switch_interval_ms) == (0, False, 1.5)
+    assert tuning.decoder_threads == Tuning().decoder_threads
+
+
+@pytest.mark.parametrize("pairs, message", [
+    (["frame_threads"], "NAME=VALUE"), (["gpu=1"], "NAME=VALUE"), (["async_processing=flase"], "--tune async_processing"),
+    (["frame_threads=-1"], ">= 0"), (["background_nice=20"], "between"), (["decoder_threads=two"], "--tune decoder_threads"),
+])
+def test_bad_measured_choices_are_one_clear_error(pairs: list[str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Tuning.parse(pairs)
 
 
 def test_instances_default_to_one_per_usable_core_within_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,7 +81,7 @@ def test_tune_process_sets_the_switch_interval_and_opencv_threads() -> None:
 
     before, threads = sys.getswitchinterval(), cv2.getNumThreads()
     try:
-        Settings.from_env({"ENGAGE_SWITCH_INTERVAL_MS": "0.5", "ENGAGE_OPENCV_THREADS": "1"}).tune_process()
+        Settings(tuning=Tuning(switch_interval_ms=0.5, opencv_threads=1)).tune_process()
         assert sys.getswitchinterval() == pytest.approx(0.0005) and cv2.getNumThreads() == 1
     finally:
         sys.setswitchinterval(before)

@@ -6,10 +6,10 @@ Each simulated student is the media work streamlit-webrtc and aiortc do for a re
 start spread over one second, as students never join phase-locked). Frames take the app's own path:
 - on the one event loop all streams share, the next VP8 frame of a real face video arrives at the stream's frame
   rate and goes into a decoder queue, decoded as aiortc's RTCRtpReceiver decodes: aiortc's decoder_worker, on the
-  app's shared decoder threads (dashboard.webrtc.decoder_pool, ENGAGE_DECODER_THREADS; 0: aiortc's own thread per stream),
+  app's shared decoder threads (dashboard.webrtc.decoder_pool, Tuning.decoder_threads; 0: aiortc's own thread per stream),
   into aiortc's track for a received video;
 - aiortc's MediaRelay and streamlit-webrtc's AsyncVideoProcessTrack, wired as webrtc_streamer(async_processing=True)
-  wires them: the newest frame goes to the app's shared frame threads (dashboard.webrtc.frame_pool, ENGAGE_FRAME_THREADS;
+  wires them: the newest frame goes to the app's shared frame threads (dashboard.webrtc.frame_pool, Tuning.frame_threads;
   0: streamlit-webrtc's own thread per stream), which run the app's own frame callback
   (dashboard.streaming.frame_callback: to BGR, StreamProcessor, back to a VideoFrame) with the default detector,
   model, attention signals, the process's shared AnalysisWorker (unless --inline-analysis) and the real

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from dataclasses import asdict, replace
 
 import benchmarks.capacity as package
 from benchmarks.capacity.judging import Trial
@@ -12,7 +13,7 @@ from benchmarks.capacity.search import run_copies, search
 from benchmarks.capacity.trial import run_trial, stream_inputs
 from benchmarks.common import emit
 from dashboard.streaming import tune_webrtc
-from settings import Settings
+from settings import Settings, SettingsError, Tuning
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--p95-ms", type=float, default=66.0)
     p.add_argument("--inline-analysis", action="store_true", help="analyse in each stream's callback (no shared worker)")
     p.add_argument("--no-tuning", action="store_true", help="keep Python's and OpenCV's thread defaults")
+    p.add_argument("--tune", action="append", default=[], metavar="NAME=VALUE",
+                   help="run with another value of one of the app's measured choices (settings.Tuning), e.g. "
+                        "frame_threads=0; repeatable")
     p.add_argument("--threads-report", action="store_true",
                    help="also print each run's threads by name: context switches per second and cores (Linux)")
     p.add_argument("--processes", type=int, default=0,
@@ -37,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes < 0:
         p.error("--processes takes 0 (as the app) or more")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    settings = Settings.from_env()
+    try:
+        settings = replace(Settings.from_env(), tuning=Tuning.parse(args.tune))
+    except SettingsError as exc:
+        p.error(str(exc))
     args.processes = args.processes or settings.app_instances
     if not args.no_tuning:
         settings.tune_process()
@@ -48,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.processes > 1:
             child_args = ["--seconds", str(args.seconds), "--warmup", str(args.warmup), "--p95-ms", str(args.p95_ms),
                           *(["--inline-analysis"] if args.inline_analysis else []),
-                          *(["--no-tuning"] if args.no_tuning else [])]
+                          *(["--no-tuning"] if args.no_tuning else []), *(f"--tune={t}" for t in args.tune)]
             return run_copies(n, args.processes, child_args)
         return run_trial(n, settings, classifier, mesh, packets, args.seconds, args.warmup, args.p95_ms,
                          not args.inline_analysis)
@@ -62,14 +69,12 @@ def main(argv: list[str] | None = None) -> int:
               "detector": settings.detector, "detect_width": settings.detect_width,
               "detect_interval": settings.detect_interval, "follow_interval": settings.follow_interval,
               "rescan_interval": settings.rescan_interval,
-              "background_scans": settings.background_scans, "background_nice": settings.background_nice,
               "analysis_interval": settings.analysis_interval,
-              "return_video_kbps": settings.return_video_kbps or "aiortc", "return_video_denoise": settings.return_video_denoise,
-              "return_newest_frames": settings.return_newest_frames,
+              "return_video_kbps": settings.return_video_kbps or "aiortc", **asdict(settings.tuning),
               "clip_kbps": clip_kbps(packets, settings.video_fps),
               "model": classifier.card.name if classifier else "attention-only", "runtime": settings.runtime or "card",
               "attention": mesh is not None, "shared_worker": not args.inline_analysis,
-              "async_processing": settings.async_processing, "frame_threads": settings.frame_threads, "tuning": not args.no_tuning,
+              "tuning": not args.no_tuning,
               "processes": args.processes, "cpus": os.cpu_count()}
     lines = [f"{'streams':>8}{'pass':>7}{'p95 ms':>10}{'delay p95':>10}{'age p95':>10}{'loop lag':>10}{'analyses/s':>11}"
              f"{'in fps':>10}{'out fps':>10}{'sent fps':>10}"

@@ -38,8 +38,9 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
             pids = [add_participant(s, lesson, f"student {i}", consent=True).id for i in range(n)]
             lesson_id = lesson.id
         writer = ObservationWriter(sessions)
-        worker = AnalysisWorker(classifier, mesh, nice=settings.background_nice) if shared_worker else None
-        scanner = ScanWorker(make_detector(settings.detector), nice=settings.background_nice) if settings.background_scans else None
+        worker = AnalysisWorker(classifier, mesh, nice=settings.tuning.background_nice) if shared_worker else None
+        tuning = settings.tuning
+        scanner = ScanWorker(make_detector(settings.detector), nice=tuning.background_nice) if tuning.background_scans else None
         wall_offset = time.time() - time.monotonic()
         stop = threading.Event()
         loop, relay = EventLoopThread(), MediaRelay()
@@ -55,7 +56,7 @@ def run_trial(n: int, settings: Settings, classifier: EmotionClassifier | None, 
 
             processor.sink = sink
             stream = WebrtcStream(i, packets, settings.video_fps, frame_callback(processor), stop, loop.loop, relay,
-                                  settings.async_processing)
+                                  settings.tuning.async_processing)
             stream.log.analyses = slog_analyses
             streams.append(stream)
         t0 = time.monotonic() + 0.2

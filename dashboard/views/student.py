@@ -127,7 +127,7 @@ ctx = webrtc_streamer(
     media_stream_constraints=media_constraints(settings),
     video_frame_callback=frame_callback(processor, StreamEnd(lambda: ends.ended(lesson_id), close_stream)),
     on_video_ended=processor.close,
-    async_processing=settings.async_processing,
+    async_processing=settings.tuning.async_processing,
 )
 stream["context"] = ctx
 streaming = ctx.state.playing or ctx.state.signalling

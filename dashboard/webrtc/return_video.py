@@ -109,5 +109,5 @@ def tune_return_video(settings: Settings) -> None:
     """The video sent back to students, as configured: its bitrate cap, whether it is denoised, and whether a late
     sender skips to the newest frame."""
     cap_return_bitrate(settings.return_video_kbps)
-    denoise_return_video(settings.return_video_denoise)
-    send_newest_frames(settings.return_newest_frames)
+    denoise_return_video(settings.tuning.return_video_denoise)
+    send_newest_frames(settings.tuning.return_newest_frames)
