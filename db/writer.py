@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant, WriterCounters, aware
 from engine.types import Observation
+from engine.workers import QueueWorker
 
 log = logging.getLogger(__name__)
 
@@ -73,45 +72,34 @@ class ObservationWriter:
         self.instance = f"{socket.gethostname()[:60]}:{os.getpid()}:{int(time.time())}"
         self._started_at = datetime.now(UTC)
         self.publish_every, self._published = publish_every, -float("inf")
-        self._queue: queue.Queue[Record] = queue.Queue(max_queue)
         self.batch_size, self.flush_interval, self.max_backoff = batch_size, flush_interval, max_backoff
-        self._counts = {"submitted": 0, "written": 0, "dropped": 0, "failed": 0, "refused": 0}
-        self._counts_lock = threading.Lock()
-        self._stop = threading.Event()
         self._give_up_at: float | None = None
         self._warnings = RateLimitedLog(warn_every)
-        self._thread = threading.Thread(target=self._run, name="observation-writer", daemon=True)
-        self._thread.start()
+        self._batches = _Batches(self, max_queue)
 
     def submit(self, session_id: int, participant_id: int | None, observation: Observation) -> bool:
         """Enqueue without blocking; False (and counted) when the queue is full or the writer stopped."""
-        ok = not self._stop.is_set()
-        if ok:
-            try:
-                self._queue.put_nowait(Record(session_id, participant_id, observation))
-            except queue.Full:
-                ok = False
-        self._count("submitted" if ok else "dropped")
-        return ok
+        return self._batches.submit(Record(session_id, participant_id, observation))
 
     def _count(self, key: str, n: int = 1) -> None:
-        with self._counts_lock:
-            self._counts[key] += n
+        self._batches.counters.add(key, n)
 
     @property
     def stats(self) -> WriterStats:
-        with self._counts_lock:
-            return WriterStats(**self._counts, queued=self._queue.qsize())
+        counts = self._batches.counters.snapshot()
+        return WriterStats(counts["submitted"], counts["written"], counts["dropped"], counts["failed"],
+                           counts["refused"], queued=self._batches.queued)
 
-    def _take_batch(self) -> list[Record]:
-        batch: list[Record] = []
-        deadline = time.monotonic() + self.flush_interval
-        while len(batch) < self.batch_size:
-            try:
-                batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0.001)))
-            except queue.Empty:
-                break
-        return batch
+    def _write(self, batch: list[Record]) -> None:
+        try:
+            self._commit(batch)
+        except Exception:  # a bug must not kill the writer thread
+            log.exception("writer: batch of %d observations failed", len(batch))
+            self._count("failed", len(batch))
+
+    def _publish_when_due(self) -> None:
+        if time.monotonic() - self._published >= self.publish_every:
+            self.publish()
 
     def _commit(self, batch: list[Record]) -> None:
         rows = [to_row(r) for r in batch]
@@ -136,7 +124,7 @@ class ObservationWriter:
                     self._count("dropped", len(rows))
                     return
                 self._warnings.warn("writer: the database refused a batch of %d (attempt %d, %d queued): %s",
-                                    len(rows), attempt + 1, self._queue.qsize(), getattr(exc, "orig", None) or exc)
+                                    len(rows), attempt + 1, self._batches.queued, getattr(exc, "orig", None) or exc)
                 time.sleep(min(0.05 * 2 ** min(attempt, 10), self.max_backoff))
             attempt += 1
 
@@ -151,18 +139,6 @@ class ObservationWriter:
             except SQLAlchemyError as exc:
                 log.error("writer: an observation was rejected: %s", getattr(exc, "orig", None) or exc)
                 self._count("failed")
-
-    def _run(self) -> None:
-        while not (self._stop.is_set() and self._queue.empty()):
-            batch = self._take_batch()
-            if batch:
-                try:
-                    self._commit(batch)
-                except Exception:  # a bug must not kill the writer thread
-                    log.exception("writer: batch of %d observations failed", len(batch))
-                    self._count("failed", len(batch))
-            if time.monotonic() - self._published >= self.publish_every:
-                self.publish()
 
     def publish(self) -> bool:
         """Store this writer's counts in its row of `writer_counters` (best effort: False when the database is
@@ -196,19 +172,24 @@ class ObservationWriter:
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued within `timeout`, then stop; what could not be written by then is counted dropped."""
         self._give_up_at = time.monotonic() + timeout
-        self._stop.set()
-        self._thread.join(timeout + 1.0)
-        left = 0
-        while True:
-            try:
-                self._queue.get_nowait()
-                left += 1
-            except queue.Empty:
-                break
-        if left:
-            log.error("writer: %d queued observations could not be written before closing", left)
-            self._count("dropped", left)
+        self._batches.close(timeout + 1.0)
         self.publish()
+
+
+class _Batches(QueueWorker[Record]):
+    """The writer's queue and thread: batches of up to `batch_size` records, gathered for `flush_interval`."""
+
+    def __init__(self, writer: ObservationWriter, max_queue: int) -> None:
+        self.writer = writer
+        super().__init__("observation-writer", max_queue=max_queue, max_batch=writer.batch_size,
+                         gather_s=writer.flush_interval, poll_s=writer.flush_interval,
+                         counters=("written", "failed", "refused"))
+
+    def handle(self, jobs: list[Record]) -> None:
+        self.writer._write(jobs)
+
+    def between_batches(self) -> None:
+        self.writer._publish_when_due()
 
 
 def admissible(session: Session, rows: list[dict[str, object]]) -> list[dict[str, object]]:

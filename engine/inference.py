@@ -10,11 +10,8 @@ Frames handed over are held in memory until analysed and never stored.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -22,8 +19,8 @@ import numpy as np
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.preprocess import crop_face, to_gray
-from engine.threads import background_thread
 from engine.types import Box, Prediction
+from engine.workers import QueueWorker
 
 log = logging.getLogger(__name__)
 
@@ -78,70 +75,32 @@ class WorkerStats:
     errors: int = 0
 
 
-class AnalysisWorker:
-    """One thread that analyses the due faces of every stream, batching what arrives within `gather_s`; `nice` lowers
-    its priority below the streams' own threads (engine.threads)."""
+class AnalysisWorker(QueueWorker[AnalysisJob]):
+    """One thread that analyses the due faces of every stream, batching what arrives within `gather_s` (at most
+    `max_faces` faces); `nice` lowers its priority below the streams' own threads (engine.threads)."""
 
     def __init__(self, classifier: EmotionClassifier | None, attention: AttentionEstimator | None, *,
                  gather_s: float = 0.01, max_faces: int = 32, max_queue: int = 512, nice: int = 0) -> None:
-        self.classifier, self.attention = classifier, attention
-        self.gather_s, self.max_faces = gather_s, max_faces
-        self._queue: queue.Queue[AnalysisJob | None] = queue.Queue(max_queue)
-        self._stats_lock = threading.Lock()
-        self.stats = WorkerStats()
-        self._thread = background_thread(self._run, "analysis-worker", nice)  # nice: engine.threads
+        self.classifier, self.attention, self.max_faces = classifier, attention, max_faces
+        super().__init__("analysis-worker", max_queue=max_queue, gather_s=gather_s, nice=nice,
+                         counters=("jobs", "faces", "batches"))
 
-    def submit(self, job: AnalysisJob) -> bool:
-        """Queue a job without blocking; False when the worker is saturated."""
-        try:
-            self._queue.put_nowait(job)
-            return True
-        except queue.Full:
-            self._count(dropped=1)
-            return False
+    @property
+    def stats(self) -> WorkerStats:
+        counts = self.counters.snapshot()
+        return WorkerStats(counts["jobs"], counts["faces"], counts["batches"], counts["dropped"], counts["errors"])
 
-    def close(self, timeout: float = 5.0) -> None:
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            log.warning("analysis worker: queue still full at close")
-        self._thread.join(timeout)
+    def batch_full(self, jobs: list[AnalysisJob]) -> bool:
+        return sum(len(job.boxes) for job in jobs) >= self.max_faces
 
-    def _count(self, **deltas: int) -> None:
-        with self._stats_lock:
-            self.stats = replace(self.stats, **{k: getattr(self.stats, k) + v for k, v in deltas.items()})
-
-    def _gather(self, first: AnalysisJob) -> tuple[list[AnalysisJob], bool]:
-        jobs, faces = [first], len(first.boxes)
-        deadline = time.monotonic() + self.gather_s
-        while faces < self.max_faces:
+    def handle(self, jobs: list[AnalysisJob]) -> None:
+        results = analyse_jobs(jobs, self.classifier, self.attention)  # a failure: counted, those faces wait a turn
+        for job, result in zip(jobs, results):
             try:
-                job = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                break
-            if job is None:
-                return jobs, True
-            jobs.append(job)
-            faces += len(job.boxes)
-        return jobs, False
-
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is None:
-                return
-            jobs, stopping = self._gather(first)
-            try:
-                results = analyse_jobs(jobs, self.classifier, self.attention)
-            except Exception:  # a failure must not stop the worker; those faces wait for their next turn
-                log.exception("analysis worker: a batch of %d jobs failed", len(jobs))
-                self._count(errors=1)
-                continue
-            for job, result in zip(jobs, results):
-                try:
-                    job.deliver(result)
-                except Exception:
-                    log.exception("analysis worker: delivery failed")
-                    self._count(errors=1)
-            self._count(jobs=len(jobs), faces=sum(len(j.boxes) for j in jobs), batches=1)
+                job.deliver(result)
+            except Exception:
+                log.exception("analysis worker: delivery failed")
+                self.counters.add("errors")
+        self.counters.add("jobs", len(jobs))
+        self.counters.add("faces", sum(len(j.boxes) for j in jobs))
+        self.counters.add("batches")

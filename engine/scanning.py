@@ -10,16 +10,14 @@ held in memory until scanned and never stored.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.detectors import FaceDetector, detect_scaled
-from engine.threads import background_thread
 from engine.types import Face
+from engine.workers import QueueWorker
 
 log = logging.getLogger(__name__)
 
@@ -33,43 +31,35 @@ class ScanJob:
     deliver: Callable[[list[Face] | None], object]
 
 
-class ScanWorker:
+class ScanWorker(QueueWorker[ScanJob]):
     """One thread that scans the frames streams hand over, in turn, with its own detector (OpenCV's detectors must
     not be shared between threads); `nice` lowers its priority below the streams' own threads (engine.threads)."""
 
     def __init__(self, detector: FaceDetector, max_queue: int = 64, nice: int = 0) -> None:
         self.detector = detector
-        self.scans = self.errors = self.dropped = 0  # written on the worker's thread (dropped: by submitters, locked)
-        self._dropped_lock = threading.Lock()
-        self._queue: queue.Queue[ScanJob | None] = queue.Queue(max_queue)
-        self._thread = background_thread(self._run, "scan-worker", nice)  # nice: engine.threads
+        super().__init__("scan-worker", max_queue=max_queue, nice=nice, counters=("scans",))
 
-    def submit(self, job: ScanJob) -> bool:
-        """Queue a scan without blocking; False when the worker is saturated (the stream tries again later)."""
-        try:
-            self._queue.put_nowait(job)
-            return True
-        except queue.Full:
-            with self._dropped_lock:  # many streams submit at once
-                self.dropped += 1
-            return False
+    @property
+    def scans(self) -> int:
+        return self.counters["scans"]
 
-    def close(self, timeout: float = 5.0) -> None:
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            log.warning("scan worker: queue still full at close")
-        self._thread.join(timeout)
+    @property
+    def errors(self) -> int:
+        return self.counters["errors"]
 
-    def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
+    @property
+    def dropped(self) -> int:
+        return self.counters["dropped"]
+
+    def handle(self, jobs: list[ScanJob]) -> None:
+        for job in jobs:
             faces: list[Face] | None
             try:
                 faces = detect_scaled(self.detector, job.frame, job.width)
-                self.scans += 1
+                self.counters.add("scans")
             except Exception:  # a failure must not stop the worker; the stream scans again at its next turn
                 log.exception("scan worker: a scan failed")
-                self.errors += 1
+                self.counters.add("errors")
                 faces = None
             try:
                 job.deliver(faces)

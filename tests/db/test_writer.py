@@ -54,7 +54,7 @@ def test_a_stopped_writer_refuses_and_counts_at_once(db) -> None:  # type: ignor
     _, sessions = db
     lesson_id, (pid,) = lesson_with_participants(sessions, 1)
     writer = ObservationWriter(sessions, max_queue=5)
-    writer._stop.set()  # a stopped writer refuses at once: the submit path never waits
+    writer.close(timeout=1)  # a closed writer refuses at once: the submit path never waits
     assert writer.submit(lesson_id, pid, make_observation()) is False
     assert writer.stats.dropped == 1
 
