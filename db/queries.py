@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant
-from engine.types import EMOTIONS
+from engine.types import EMOTIONS, AttentionSignals
 
 LABEL_OF_COLUMN = dict(zip(PROBABILITY_COLUMNS, EMOTIONS))
 
@@ -68,13 +68,12 @@ def attention_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
     as neither."""
     if frame.empty or "extras" not in frame:
         return pd.DataFrame(columns=ATTENTION_COLUMNS)
-    signals = frame["extras"].dropna().map(json.loads)
-    signals = signals[signals.map(lambda d: "eyes_open" in d)]
+    signals = frame["extras"].dropna().map(lambda text: AttentionSignals.from_dict(json.loads(text))).dropna()
     if signals.empty:
         return pd.DataFrame(columns=ATTENTION_COLUMNS)
-    away = [bool(d["looking_away"]) for d in signals]
-    down = [not a and bool(d.get("looking_down", False)) for a, d in zip(away, signals)]
-    closed = [not a and not dn and not d["eyes_open"] for a, dn, d in zip(away, down, signals)]
+    away = [s.looking_away for s in signals]
+    down = [not a and s.looking_down for a, s in zip(away, signals)]
+    closed = [not a and not dn and not s.eyes_open for a, dn, s in zip(away, down, signals)]
     rows = frame.loc[signals.index, ["ts", "participant_id"]].assign(looking_away=away, looking_down=down,
                                                                      eyes_closed=closed)
     rows["attentive"] = ~rows["eyes_closed"] & ~rows["looking_away"] & ~rows["looking_down"]

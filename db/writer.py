@@ -53,7 +53,7 @@ def to_row(record: Record) -> dict[str, object]:
         "label": obs.prediction.label if obs.prediction else None,
         "confidence": obs.prediction.confidence if obs.prediction else None,
         "box_x": obs.box.x, "box_y": obs.box.y, "box_w": obs.box.w, "box_h": obs.box.h,
-        "model_name": obs.model_name, "extras": json.dumps(obs.extras) if obs.extras else None,
+        "model_name": obs.model_name, "extras": json.dumps(obs.attention.as_dict()) if obs.attention else None,
     }
 
 

@@ -25,7 +25,7 @@ def analyse_image(image: np.ndarray, detector: FaceDetector, classifier: Emotion
     if classifier is not None and faces:
         gray = to_gray(image)
         predictions = list(classifier.predict([crop_face(gray, f.box) for f in faces]))
-    return [FaceResult(f.box, p, None, f.score, attention.attention(image, f.box).as_dict() if attention else None)
+    return [FaceResult(f.box, p, None, f.score, attention.attention(image, f.box) if attention else None)
             for f, p in zip(faces, predictions)]
 
 
@@ -36,7 +36,7 @@ def face_to_json(result: FaceResult) -> dict[str, object]:
         item.update(label=result.prediction.label, confidence=result.prediction.confidence,
                     probabilities=result.prediction.as_dict())
     if result.attention is not None:
-        item["attention"] = result.attention
+        item["attention"] = result.attention.as_dict()
     return item
 
 

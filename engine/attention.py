@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -15,7 +14,7 @@ import cv2
 import numpy as np
 
 from engine.preprocess import crop_face
-from engine.types import Box
+from engine.types import AttentionSignals, Box
 
 MESH_SIZE = 192
 ROI_MARGIN = 0.25  # FaceMesh expects the detection box enlarged 1.5x
@@ -32,22 +31,6 @@ EAR_CLOSED = 0.2  # below: eyes closed (calibrated on the astronaut, open ~0.3, 
 EAR_CLOSED_LOOKING_DOWN = 0.08
 LOOK_AWAY_YAW, LOOK_UP_PITCH = 30.0, 25.0
 LOOK_DOWN_PITCH = -20.0  # FaceMesh reads a frontal face at about -10 (benchmarks.attention)
-
-
-@dataclass(frozen=True)
-class AttentionState:
-    """What the landmarks say about one face at one moment."""
-
-    ear: float  # mean eye aspect ratio of both eyes
-    eyes_open: bool
-    yaw: float  # degrees, positive: the face turned towards the image's right
-    pitch: float  # degrees, positive: the face tilted up
-    looking_away: bool  # turned aside or up
-    looking_down: bool = False  # head pitched down: reading, writing or a phone below the camera
-
-    def as_dict(self) -> dict[str, float | bool]:
-        return {"ear": round(self.ear, 4), "eyes_open": self.eyes_open, "yaw": round(self.yaw, 1),
-                "pitch": round(self.pitch, 1), "looking_away": self.looking_away, "looking_down": self.looking_down}
 
 
 def eye_aspect_ratio(points: np.ndarray, eye: tuple[int, ...]) -> float:
@@ -78,20 +61,20 @@ def contour_aspect_ratio(contour: np.ndarray) -> float:
     return float(heights / (2 * width)) if width > 0 else 0.0
 
 
-def attention_from_landmarks(points: np.ndarray, ear: float | None = None) -> AttentionState:
+def attention_from_landmarks(points: np.ndarray, ear: float | None = None) -> AttentionSignals:
     """The state from FaceMesh landmarks; `ear` from the iris model's eyelids when available (more faithful)."""
     if ear is None:
         ear = (eye_aspect_ratio(points, RIGHT_EYE) + eye_aspect_ratio(points, LEFT_EYE)) / 2
     yaw, pitch = head_pose(points)
     away = abs(yaw) > LOOK_AWAY_YAW or pitch > LOOK_UP_PITCH
     down = not away and pitch < LOOK_DOWN_PITCH
-    return AttentionState(ear, ear >= (EAR_CLOSED_LOOKING_DOWN if down else EAR_CLOSED), yaw, pitch, away, down)
+    return AttentionSignals(ear, ear >= (EAR_CLOSED_LOOKING_DOWN if down else EAR_CLOSED), yaw, pitch, away, down)
 
 
 class AttentionEstimator(Protocol):
     """Anything that turns a face box in an image into attention signals (FaceMesh, or a fake in tests)."""
 
-    def attention(self, image: np.ndarray, box: Box) -> AttentionState: ...
+    def attention(self, image: np.ndarray, box: Box) -> AttentionSignals: ...
 
 
 class EyeModel:
@@ -164,7 +147,7 @@ class FaceMesh:
             left = self._eyes.contour(image, points[LEFT_EYE[3]], points[LEFT_EYE[0]], mirrored=True)
         return (contour_aspect_ratio(right) + contour_aspect_ratio(left)) / 2
 
-    def attention(self, image: np.ndarray, box: Box) -> AttentionState:
+    def attention(self, image: np.ndarray, box: Box) -> AttentionSignals:
         points, _score = self.landmarks(image, box)
         return attention_from_landmarks(points, self.eye_aspect_ratio(image, points))
 

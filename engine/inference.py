@@ -19,7 +19,7 @@ import numpy as np
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.preprocess import crop_face, to_gray
-from engine.types import Box, Prediction
+from engine.types import AttentionSignals, Box, Prediction
 from engine.workers import QueueWorker
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class AnalysisResult:
     track_ids: tuple[int, ...]
     boxes: tuple[Box, ...]
     predictions: tuple[Prediction | None, ...]
-    attention: tuple[dict[str, float | bool] | None, ...]
+    attention: tuple[AttentionSignals | None, ...]
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def analyse_jobs(jobs: list[AnalysisJob], classifier: EmotionClassifier | None,
     predictions: list[Prediction | None] = list(classifier.predict(crops)) if classifier is not None else [None] * len(crops)
     results, start = [], 0
     for job in jobs:
-        signals = tuple(attention.attention(job.frame, box).as_dict() if attention is not None and job.attention else None
+        signals = tuple(attention.attention(job.frame, box) if attention is not None and job.attention else None
                         for box in job.boxes)
         n = len(job.boxes)
         results.append(AnalysisResult(job.stamp, job.track_ids, job.boxes, tuple(predictions[start : start + n]), signals))

@@ -27,7 +27,7 @@ from engine.detectors import FaceDetector, detect_near, detect_scaled, suppress_
 from engine.inference import AnalysisJob, AnalysisResult, AnalysisWorker, analyse_jobs
 from engine.scanning import ScanJob, ScanWorker
 from engine.tracker import IouTracker, Track
-from engine.types import Face, FaceResult, Observation
+from engine.types import AttentionSignals, Face, FaceResult, Observation
 
 log = logging.getLogger(__name__)
 Sink = Callable[[Observation], object]  # its return value is ignored
@@ -95,7 +95,7 @@ class StreamProcessor:
         self._inbox: deque[tuple[int, AnalysisResult]] = deque()
         self._generation = 0
         self._blink_counters: dict[int, BlinkCounter] = {}
-        self._attention: dict[int, dict[str, float | bool]] = {}  # track id -> its latest signals
+        self._attention: dict[int, AttentionSignals] = {}  # track id -> its latest signals
         self._clock, self._wallclock = clock, wallclock
         self.tracker = IouTracker(min_hits=min_hits)
         self.stats = StreamStats()
@@ -185,7 +185,7 @@ class StreamProcessor:
             state = self.attention.attention(frame, track.box)
             counter = self._blink_counters.setdefault(track.id, BlinkCounter())
             counter.update(now, state.ear)
-            self._attention[track.id] = {**state.as_dict(), "blinks_per_minute": counter.per_minute()}
+            self._attention[track.id] = replace(state, blinks_per_minute=counter.per_minute())
 
     def _analyse_due(self, frame: np.ndarray, due: list[Track], now: float) -> None:
         """Analyse the due faces inline, or hand them to the shared worker (their results arrive in the inbox)."""
@@ -230,8 +230,8 @@ class StreamProcessor:
                     track.prediction = prediction
                 if signals is not None and track is not None:
                     self._attention[track_id] = signals
-                extras = signals if signals is not None else (self._attention.get(track_id, {}) if alive else {})
-                self._emit(Observation(result.stamp, track_id, box, prediction, self.model_name, self.stream_id, extras))
+                latest = signals if signals is not None else (self._attention.get(track_id) if alive else None)
+                self._emit(Observation(result.stamp, track_id, box, prediction, self.model_name, self.stream_id, latest))
             self.stats = replace(self.stats, analyses=self.stats.analyses + len(result.track_ids))
 
     def _emit(self, observation: Observation) -> None:

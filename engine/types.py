@@ -1,7 +1,8 @@
 """Typed results shared by the engine, the database layer and the dashboard."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 # FER2013's label order: index i of the dataset's `emotion` column is EMOTIONS[i].
@@ -75,6 +76,38 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class AttentionSignals:
+    """What the facial landmarks say about one face at one moment; stored as JSON with its observation."""
+
+    ear: float  # mean eye aspect ratio of both eyes
+    eyes_open: bool
+    yaw: float  # degrees, positive: the face turned towards the image's right
+    pitch: float  # degrees, positive: the face tilted up
+    looking_away: bool  # turned aside or up
+    looking_down: bool = False  # head pitched down: reading, writing or a phone below the camera
+    blinks_per_minute: float | None = None  # only where blinks are counted (landmarks on every frame)
+
+    def as_dict(self) -> dict[str, float | bool]:
+        out: dict[str, float | bool] = {
+            "ear": round(self.ear, 4), "eyes_open": self.eyes_open, "yaw": round(self.yaw, 1),
+            "pitch": round(self.pitch, 1), "looking_away": self.looking_away, "looking_down": self.looking_down}
+        if self.blinks_per_minute is not None:
+            out["blinks_per_minute"] = self.blinks_per_minute
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> AttentionSignals | None:
+        """The signals stored with an observation; None when it holds none. Records from before looking down was
+        told apart read as not looking down."""
+        if "eyes_open" not in data or "looking_away" not in data:
+            return None
+        blinks = data.get("blinks_per_minute")
+        return cls(float(data.get("ear", 0.0)), bool(data["eyes_open"]), float(data.get("yaw", 0.0)),  # type: ignore[arg-type]
+                   float(data.get("pitch", 0.0)), bool(data["looking_away"]), bool(data.get("looking_down", False)),  # type: ignore[arg-type]
+                   float(blinks) if blinks is not None else None)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class FaceResult:
     """One analysed face: where it is, which track it belongs to, and what the model said."""
 
@@ -82,7 +115,7 @@ class FaceResult:
     prediction: Prediction | None
     track_id: int | None = None
     detector_score: float = 1.0
-    attention: dict[str, float | bool] | None = None  # eyes_open, ear, yaw, pitch, looking_away, looking_down
+    attention: AttentionSignals | None = None  # None without the landmark model
 
 
 @dataclass(frozen=True)
@@ -95,4 +128,4 @@ class Observation:
     prediction: Prediction | None
     model_name: str
     stream_id: str = ""
-    extras: dict[str, float | bool] = field(default_factory=dict)
+    attention: AttentionSignals | None = None

@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from db.accounts import create_user  # noqa: E402
 from db.lessons import add_participant, create_lesson, get_or_create_course  # noqa: E402
 from db.session import open_database  # noqa: E402
 from db.writer import ObservationWriter  # noqa: E402
-from engine.types import EMOTIONS, Box, Observation, Prediction  # noqa: E402
+from engine.types import EMOTIONS, AttentionSignals, Box, Observation, Prediction  # noqa: E402
 from tests.browser.harness.run import STAFF  # noqa: E402
 
 
@@ -35,9 +36,9 @@ def synthetic_probabilities(rng: np.random.Generator, t: float, student: int) ->
 
 
 DEMO_COURSE = "Year 9 maths (demo data)"
-ATTENTIVE = {"ear": 0.3, "eyes_open": True, "yaw": 2.0, "pitch": -10.0, "looking_away": False, "looking_down": False}
-AWAY = {**ATTENTIVE, "yaw": 40.0, "looking_away": True}
-DOWN = {**ATTENTIVE, "pitch": -30.0, "looking_down": True}
+ATTENTIVE = AttentionSignals(ear=0.3, eyes_open=True, yaw=2.0, pitch=-10.0, looking_away=False)
+AWAY = replace(ATTENTIVE, yaw=40.0, looking_away=True)
+DOWN = replace(ATTENTIVE, pitch=-30.0, looking_down=True)
 
 
 def seed_past_lessons(sessions, owner: str) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +62,7 @@ def seed_past_lessons(sessions, owner: str) -> None:  # type: ignore[no-untyped-
                 writer.submit(lesson_id, pid, Observation(start + timedelta(seconds=second), k + 1,
                                                           Box(200, 120, 160, 160),
                                                           Prediction(EMOTIONS, synthetic_probabilities(rng, second, k)),
-                                                          "demo", extras=state))
+                                                          "demo", attention=state))
         writer.close()
 
 

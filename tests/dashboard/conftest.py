@@ -13,9 +13,8 @@ import streamlit as st
 from db.lessons import add_participant, create_lesson
 from db.session import open_database
 from db.writer import ObservationWriter
-from engine.attention import AttentionState
 from engine.stream import StreamProcessor
-from engine.types import Box, Observation
+from engine.types import AttentionSignals, Box, Observation
 from tests.conftest import FakeClassifier, FakeDetector
 
 VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
@@ -24,8 +23,8 @@ VIEWS = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 class FakeMesh:
     """Attention signals without the landmark model: eyes open and facing the screen."""
 
-    def attention(self, image: np.ndarray, box: Box) -> AttentionState:
-        return AttentionState(ear=0.3, eyes_open=True, yaw=2.0, pitch=0.0, looking_away=False)
+    def attention(self, image: np.ndarray, box: Box) -> AttentionSignals:
+        return AttentionSignals(ear=0.3, eyes_open=True, yaw=2.0, pitch=0.0, looking_away=False)
 
 
 @dataclass

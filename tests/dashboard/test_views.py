@@ -470,7 +470,7 @@ def test_the_live_banner_says_why_and_since_when_and_can_be_silenced(app_env: En
     for second in range(60):
         for pid in people:
             writer.submit(lesson_id, pid, replace(make_observation("Neutral", start + timedelta(seconds=second)),
-                                                  extras=AWAY))
+                                                  attention=AWAY))
     writer.close()
     at = run("teacher.py")
     (warning,) = at.warning

@@ -10,14 +10,15 @@ from db.class_figures import class_figures
 from db.lessons import add_participant, create_lesson
 from db.reports import minutes_export, to_csv_bytes
 from db.writer import ObservationWriter
+from engine.types import AttentionSignals
 from tests.db.conftest import make_observation
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-ATTENTIVE = {"eyes_open": True, "looking_away": False, "ear": 0.3, "yaw": 0.0, "pitch": 0.0}
-AWAY = {"eyes_open": True, "looking_away": True, "ear": 0.3, "yaw": 40.0, "pitch": 0.0}
+ATTENTIVE = AttentionSignals(ear=0.3, eyes_open=True, yaw=0.0, pitch=0.0, looking_away=False)
+AWAY = AttentionSignals(ear=0.3, eyes_open=True, yaw=40.0, pitch=0.0, looking_away=True)
 
 
-def lesson_with(sessions, plan: list[tuple[str, int, str, dict]], mode: str = "aggregate") -> int:  # type: ignore[no-untyped-def,type-arg]
+def lesson_with(sessions, plan: list[tuple[str, int, str, AttentionSignals]], mode: str = "aggregate") -> int:  # type: ignore[no-untyped-def]
     """plan: (student, minute, label, attention signals) -> one record per second of that minute."""
     with sessions.begin() as s:
         lesson = create_lesson(s, "Chemistry", start=True, privacy_mode=mode)
@@ -28,7 +29,7 @@ def lesson_with(sessions, plan: list[tuple[str, int, str, dict]], mode: str = "a
     for name, minute, label, signals in plan:
         for second in range(0, 60, 6):
             obs = make_observation(label, T0 + timedelta(minutes=minute, seconds=second))
-            writer.submit(lesson_id, people[name], replace(obs, extras=signals))
+            writer.submit(lesson_id, people[name], replace(obs, attention=signals))
     writer.close()
     return lesson_id
 

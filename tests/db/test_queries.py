@@ -6,7 +6,7 @@ from db.lessons import add_participant, create_lesson
 from db.queries import emotion_shares, observations_frame, participant_timeline, session_summary
 from db.schema import LessonSession
 from db.writer import ObservationWriter
-from engine.types import EMOTIONS
+from engine.types import EMOTIONS, AttentionSignals
 from tests.db.conftest import make_observation
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -91,10 +91,10 @@ def test_attention_shares_from_recorded_signals(db) -> None:  # type: ignore[no-
         lesson = create_lesson(s, "Attention", start=True)
         pid, lesson_id = add_participant(s, lesson, "A", consent=True).id, lesson.id
     writer = ObservationWriter(sessions)
-    states: list[dict[str, float | bool]] = [{"eyes_open": True, "looking_away": False}, {"eyes_open": False, "looking_away": False},
-              {"eyes_open": True, "looking_away": True}, {"eyes_open": True, "looking_away": False}]
-    for i, extras in enumerate(states):
-        writer.submit(lesson_id, pid, replace(make_observation(ts=T0 + timedelta(seconds=i)), extras=extras))
+    states = [AttentionSignals(0.3, True, 0.0, 0.0, False), AttentionSignals(0.1, False, 0.0, 0.0, False),
+              AttentionSignals(0.3, True, 40.0, 0.0, True), AttentionSignals(0.3, True, 0.0, 0.0, False)]
+    for i, signals in enumerate(states):
+        writer.submit(lesson_id, pid, replace(make_observation(ts=T0 + timedelta(seconds=i)), attention=signals))
     writer.submit(lesson_id, pid, make_observation(ts=T0 + timedelta(seconds=5)))  # no signals: not counted
     writer.close()
     with sessions() as s:

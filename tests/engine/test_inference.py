@@ -34,12 +34,12 @@ def test_analyse_jobs_keeps_each_jobs_faces_in_order(fake_classifier: FakeClassi
 def test_without_a_classifier_only_attention_is_measured() -> None:
     class Signals:
         def attention(self, image, box):  # type: ignore[no-untyped-def]
-            from engine.attention import AttentionState
+            from engine.types import AttentionSignals
 
-            return AttentionState(0.3, True, 1.0, 2.0, False)
+            return AttentionSignals(0.3, True, 1.0, 2.0, False)
 
     (result,) = analyse_jobs([job(print)], None, Signals())  # type: ignore[arg-type]
-    assert result.predictions == (None,) and result.attention[0] == {
+    assert result.predictions == (None,) and result.attention[0] is not None and result.attention[0].as_dict() == {
         "ear": 0.3, "eyes_open": True, "yaw": 1.0, "pitch": 2.0, "looking_away": False, "looking_down": False}
 
 

@@ -97,23 +97,22 @@ def test_close_forgets_tracks_so_a_restarted_stream_starts_fresh(fake_classifier
 
 
 def test_attention_signals_are_recorded_with_each_observation(fake_classifier: FakeClassifier) -> None:
-    from engine.attention import AttentionState
+    from engine.types import AttentionSignals
 
     class FakeMesh:
-        def attention(self, image: np.ndarray, box: Box) -> AttentionState:
-            return AttentionState(ear=0.3, eyes_open=True, yaw=5.0, pitch=-2.0, looking_away=False)
+        def attention(self, image: np.ndarray, box: Box) -> AttentionSignals:
+            return AttentionSignals(ear=0.3, eyes_open=True, yaw=5.0, pitch=-2.0, looking_away=False)
 
     seen: list[Observation] = []
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
                            attention=FakeMesh())
     proc.process(frame())
-    assert seen[0].extras == {"ear": 0.3, "eyes_open": True, "yaw": 5.0, "pitch": -2.0, "looking_away": False,
-                              "looking_down": False}
-    assert proc.latest[0].attention == seen[0].extras
+    assert seen[0].attention == AttentionSignals(ear=0.3, eyes_open=True, yaw=5.0, pitch=-2.0, looking_away=False)
+    assert proc.latest[0].attention == seen[0].attention
 
 
 def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClassifier) -> None:
-    from engine.attention import AttentionState
+    from engine.types import AttentionSignals
 
     class BlinkingMesh:
         """Eyes closed for 3 of every 30 frames (100 ms at 30 fps): one blink a second."""
@@ -121,10 +120,10 @@ def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClas
         def __init__(self) -> None:
             self.frame = 0
 
-        def attention(self, image: np.ndarray, box: Box) -> AttentionState:
+        def attention(self, image: np.ndarray, box: Box) -> AttentionSignals:
             self.frame += 1
             ear = 0.08 if self.frame % 30 in (10, 11, 12) else 0.32
-            return AttentionState(ear=ear, eyes_open=ear > 0.2, yaw=0.0, pitch=0.0, looking_away=False)
+            return AttentionSignals(ear=ear, eyes_open=ear > 0.2, yaw=0.0, pitch=0.0, looking_away=False)
 
     clock, seen = Clock(), list[Observation]()
     proc = StreamProcessor(FakeDetector([Box(10, 10, 60, 60)]), fake_classifier, seen.append, min_hits=1,
@@ -132,15 +131,15 @@ def test_blink_tracking_counts_blinks_from_every_frame(fake_classifier: FakeClas
     for i in range(30 * 6):  # six seconds at 30 fps
         clock.t = i / 30
         proc.process(frame())
-    assert seen[-1].extras["blinks_per_minute"] == 5  # five blinks completed, over a 60 s window
+    assert seen[-1].attention is not None and seen[-1].attention.blinks_per_minute == 5  # five blinks completed, over a 60 s window
 
 
 def test_signals_of_lost_tracks_are_forgotten(fake_classifier: FakeClassifier) -> None:
-    from engine.attention import AttentionState
+    from engine.types import AttentionSignals
 
     class FakeMesh:
-        def attention(self, image: np.ndarray, box: Box) -> AttentionState:
-            return AttentionState(ear=0.3, eyes_open=True, yaw=0.0, pitch=0.0, looking_away=False)
+        def attention(self, image: np.ndarray, box: Box) -> AttentionSignals:
+            return AttentionSignals(ear=0.3, eyes_open=True, yaw=0.0, pitch=0.0, looking_away=False)
 
     faces = [[Box(10 + 100 * (i // 15), 10, 60, 60)] for i in range(60)]  # a new face position every 15 frames
     proc = StreamProcessor(FakeDetector(faces), fake_classifier, min_hits=1, attention=FakeMesh(), blinks=True)

@@ -21,3 +21,18 @@ def test_prediction_top_label() -> None:
     p = Prediction(EMOTIONS, (0.1, 0.0, 0.0, 0.6, 0.1, 0.1, 0.1))
     assert p.label == "Happy" and p.confidence == 0.6
     assert list(p.as_dict()) == list(EMOTIONS)
+
+
+def test_attention_signals_round_trip_and_read_older_records() -> None:
+    from engine.types import AttentionSignals
+
+    signals = AttentionSignals(ear=0.31234, eyes_open=True, yaw=12.345, pitch=-21.0, looking_away=False,
+                               looking_down=True, blinks_per_minute=14.0)
+    stored = signals.as_dict()
+    assert stored == {"ear": 0.3123, "eyes_open": True, "yaw": 12.3, "pitch": -21.0, "looking_away": False,
+                      "looking_down": True, "blinks_per_minute": 14.0}
+    assert AttentionSignals.from_dict(stored) == AttentionSignals(0.3123, True, 12.3, -21.0, False, True, 14.0)
+    older = {"ear": 0.3, "eyes_open": False, "yaw": 1.0, "pitch": 0.0, "looking_away": False}  # before looking down
+    assert AttentionSignals.from_dict(older) == AttentionSignals(0.3, False, 1.0, 0.0, False, False, None)
+    assert "blinks_per_minute" not in AttentionSignals(0.3, True, 0.0, 0.0, False).as_dict()
+    assert AttentionSignals.from_dict({"note": "not attention"}) is None
