@@ -6,12 +6,11 @@ import html
 
 import streamlit as st
 
-from dashboard.resources import database
+from dashboard.resources import staff
 from dashboard.text import md_escape
 from dashboard.web import COOKIE, sign_in_url
 from dashboard.webrtc.context import PAGE_KEY
 from db.accounts import Account
-from db.staff_sessions import resolve, revoke
 
 TOKEN_KEY = "staff_token"  # a session token given to the page itself (AppTest, which cannot send cookies)
 
@@ -27,8 +26,7 @@ def signed_in() -> Account | None:
     token = session_token()
     if token is None:
         return None
-    with database().sessions() as s:
-        return resolve(s, token)
+    return staff().signed_in(token)
 
 
 def require(*roles: str) -> Account:
@@ -61,7 +59,6 @@ def sign_out_button() -> None:
         return
     st.sidebar.caption(f"Signed in as **{md_escape(account.username)}** ({account.role})")
     if st.sidebar.button("Sign out"):
-        with database().sessions.begin() as s:
-            revoke(s, session_token())
+        staff().sign_out(session_token())
         st.session_state.pop(TOKEN_KEY, None)
         st.rerun()

@@ -22,6 +22,11 @@ from engine.gradcam import GradCam
 from engine.inference import AnalysisWorker
 from engine.registry import resolve_model
 from engine.scanning import ScanWorker
+from services.administration import Administration
+from services.joining import Joining
+from services.policy import Policy
+from services.staff import Staff
+from services.teaching import Teaching
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,3 +141,25 @@ def analysis_worker() -> AnalysisWorker:
     s = get_settings()
     return get_analysis_worker(str(s.models_dir), s.model, s.runtime, s.inference_threads, str(s.facemesh_path),
                                s.emotion_inference, s.attention, s.tuning.background_nice)
+
+
+def policy() -> Policy:
+    """The deployment's privacy rules, for the services."""
+    s = get_settings()
+    return Policy(s.privacy_mode, s.min_group_size, s.emotion_inference)
+
+
+def teaching() -> Teaching:
+    return Teaching(database().sessions, policy())
+
+
+def joining() -> Joining:
+    return Joining(database().sessions, policy())
+
+
+def administration() -> Administration:
+    return Administration(database().sessions, policy())
+
+
+def staff() -> Staff:
+    return Staff(database().sessions)

@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -21,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from db.accounts import AccountError, authenticate
-from db.schema import User
+from db.accounts import AccountError
 from db.session import DatabaseUnavailable, connect
-from db.staff_sessions import SESSION_LIFETIME, open_session
+from db.staff_sessions import SESSION_LIFETIME
+from services.staff import Staff
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,12 +72,8 @@ def same_origin(request: Request) -> bool:
 
 def _form(request: Request, *, error: str = "", username: str = "", status: int = 200,
           next_page: str | None = None) -> HTMLResponse:
-    def no_accounts() -> bool:
-        with _sessions()() as s:
-            return not s.scalar(select(func.count(User.id)))
-
     try:
-        empty = no_accounts()
+        empty = Staff(_sessions()).no_accounts()
     except (SQLAlchemyError, DatabaseUnavailable):
         empty = False
     page = _templates.get_template("sign_in.html").render(
@@ -90,10 +85,7 @@ def _form(request: Request, *, error: str = "", username: str = "", status: int 
 
 def _sign_in(username: str, password: str, client: str) -> str:
     """The new session's token; raises AccountError with a message safe to show."""
-    with _sessions().begin() as s:
-        account = authenticate(s, username, password, client=client)
-    with _sessions().begin() as s:
-        return open_session(s, account.username)
+    return Staff(_sessions()).sign_in(username, password, client)
 
 
 async def sign_in(request: Request) -> Response:

@@ -8,9 +8,10 @@ from tests.conftest import REPO
 
 # part -> top-level packages it must never import
 FORBIDDEN = {
-    "engine": {"streamlit", "streamlit_webrtc", "db", "training", "dashboard", "settings", "sqlalchemy"},
-    "db": {"streamlit", "training", "dashboard", "tensorflow", "keras", "settings"},
-    "training": {"streamlit", "db", "dashboard"},
+    "engine": {"streamlit", "streamlit_webrtc", "db", "services", "training", "dashboard", "settings", "sqlalchemy"},
+    "db": {"streamlit", "training", "dashboard", "services", "tensorflow", "keras", "settings"},
+    "training": {"streamlit", "db", "dashboard", "services"},
+    "services": {"streamlit", "streamlit_webrtc", "dashboard", "training", "settings", "tensorflow", "keras", "cli"},
 }
 # The command lines (cli/) read the settings and wire the engine to the database; nothing imports them.
 
@@ -88,3 +89,11 @@ def test_nothing_but_tests_imports_the_command_lines() -> None:
         if rel.startswith(("cli/", "tests/", ".venv/")):
             continue
         assert not {m for m in imported_modules(path) if m.split(".")[0] == "cli"}, rel
+
+
+def test_views_leave_transactions_to_the_services() -> None:
+    """Pages call the service layer (services/), which runs each operation in its own transaction."""
+    for path in sorted((REPO / "dashboard" / "views").glob("*.py")) + [REPO / "dashboard" / "auth.py"]:
+        text = path.read_text()
+        assert ".sessions(" not in text and "sessions.begin(" not in text, path.name
+        assert not {m for m in imported_modules(path) if m in ("sqlalchemy", "db.session", "db.queries")}, path.name

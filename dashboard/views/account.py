@@ -4,14 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.auth import require, session_token
-from dashboard.resources import database
+from dashboard.resources import staff
 from dashboard.text import md_escape
-from db.accounts import MIN_PASSWORD_LENGTH, AccountError, change_password
-from db.staff_sessions import revoke_all
+from db.accounts import MIN_PASSWORD_LENGTH, AccountError
 
 st.title("Your account")
 account = require("teacher", "admin")
-db = database()
 st.write(f"Signed in as **{md_escape(account.username)}** ({account.role}).")
 
 with st.form("password", clear_on_submit=True):
@@ -24,9 +22,8 @@ with st.form("password", clear_on_submit=True):
             st.error("The two new passwords differ.")
         else:
             try:
-                with db.sessions.begin() as s:
-                    change_password(s, account.username, current, new, client=st.context.ip_address or "unknown")
-                    others = revoke_all(s, account.username, keep=session_token())
+                others = staff().change_password(account.username, current, new,
+                                                 client=st.context.ip_address or "unknown", keep=session_token())
                 st.success("Password changed." + (f" {others} other browser{'s' if others != 1 else ''} signed out."
                                                   if others else ""))
             except AccountError as exc:

@@ -6,22 +6,16 @@ import streamlit as st
 
 from dashboard.auth import require
 from dashboard.report import file_stem, html_report
-from dashboard.resources import database, get_settings
+from dashboard.resources import administration, get_settings
 from dashboard.text import md_escape
 from dashboard.times import stamp, zone_name
-from db.accounts import AccountError, create_user, list_accounts, set_disabled
-from db.class_figures import class_figures, shows_individuals
-from db.lessons import delete_lesson_data, list_lessons
-from db.queries import session_summary
-from db.reports import minutes_export, observations_export, pseudonyms, to_csv_bytes
-from db.retention import delete_participant_data
-from db.staff_sessions import revoke_all
-from db.writer import all_writers
+from db.accounts import AccountError
+from db.reports import to_csv_bytes
 
 st.title("Administration")
 account = require("admin")
 settings = get_settings()
-db = database()
+service = administration()
 zone = settings.zone
 
 if "flash" in st.session_state:  # the outcome of the last change, shown once after the rerun
@@ -30,8 +24,7 @@ if "flash" in st.session_state:  # the outcome of the last change, shown once af
 
 @st.fragment(run_every=10.0)
 def writer_figures() -> None:
-    with db.sessions() as s:
-        totals = all_writers(s)
+    totals = service.writers()
     a, b, c, d, e = st.columns(5)
     a.metric("Records stored", totals.stored, help="Observations in the database now (after retention and deletions)")
     b.metric("Written", totals.written)
@@ -52,14 +45,12 @@ with st.expander("Accounts"):
         new_role = st.selectbox("Role", ["teacher", "admin"])
         if st.form_submit_button("Create account"):
             try:
-                with db.sessions.begin() as s:
-                    create_user(s, new_name, new_password, new_role)
+                service.create_account(new_name, new_password, new_role)
                 st.session_state["flash"] = f"Created {new_role} {md_escape(new_name.strip().lower())}."
                 st.rerun()
             except AccountError as exc:
                 st.error(str(exc))
-    with db.sessions() as s:
-        accounts = list_accounts(s)
+    accounts = service.accounts()
     st.dataframe(pd.DataFrame([{"username": a.username, "role": a.role, "status": "disabled" if a.disabled else "active"}
                                for a in accounts]), hide_index=True)
     others = [a for a in accounts if a.username != account.username]
@@ -69,9 +60,7 @@ with st.expander("Accounts"):
         label = "Enable this account" if target.disabled else "Disable this account (signs it out everywhere)"
         if st.button(label, key="toggle-account"):
             try:
-                with db.sessions.begin() as s:
-                    set_disabled(s, target.username, not target.disabled, by=account.username)
-                    ended = revoke_all(s, target.username) if not target.disabled else 0
+                ended = service.set_disabled(target.username, not target.disabled, by=account.username)
                 name = md_escape(target.username)
                 st.session_state["flash"] = (f"Enabled {name}." if target.disabled else
                                              f"Disabled {name}; {ended} signed-in browser(s) signed out.")
@@ -79,9 +68,9 @@ with st.expander("Accounts"):
             except AccountError as exc:
                 st.error(str(exc))
 
-with db.sessions() as s:
-    lessons = list_lessons(s)
-    summaries = {lesson.id: session_summary(s, lesson.id) for lesson in lessons}
+listed = service.lessons()
+lessons = [lesson for lesson, _summary in listed]
+summaries = {lesson.id: summary for lesson, summary in listed}
 if not lessons:
     st.info("No lessons yet.")
     st.stop()
@@ -98,15 +87,13 @@ titles = {x.id: x.title for x in lessons}
 lesson_id = st.selectbox("Lesson", list(titles), format_func=lambda i: f"#{i} {titles[i]}")
 lesson = next(x for x in lessons if x.id == lesson_id)
 summary = summaries[lesson_id]
-individuals = shows_individuals(lesson.privacy_mode, settings.privacy_mode)
 slug = file_stem(summary.title)
-with db.sessions() as s:
-    figures = class_figures(s, lesson_id, min_group=settings.min_group_size, individuals=individuals)
-    observations = observations_export(s, lesson_id, zone) if individuals else None
+exports = service.exports(lesson, zone)
+figures, observations, individuals = exports.figures, exports.observations, exports.figures.individuals
 left, mid, right = st.columns(3)
 right.download_button("Session report (HTML)", html_report(figures, zone, settings.emotion_inference),
                       f"{slug}-report.html", "text/html", help="Opens in any browser; print it to PDF from there")
-mid.download_button("Per-minute class figures (CSV)", to_csv_bytes(minutes_export(figures, zone)),
+mid.download_button("Per-minute class figures (CSV)", to_csv_bytes(exports.minutes),
                     f"{slug}-per-minute.csv", "text/csv",
                     help=f"Only minutes with {settings.min_group_size} or more students" if not individuals else None)
 if observations is not None:
@@ -118,15 +105,13 @@ if figures.hidden:
                "are left out of the report and the per-minute export.")
 
 with st.expander("Delete one participant's data"):
-    with db.sessions() as s:
-        people = pseudonyms(s, lesson_id)
+    people = service.pseudonyms(lesson_id)
     if people:
         ids: list[int] = list(people)
         who = st.selectbox("Participant (pseudonymous id)", ids, format_func=lambda pid: people[pid], key="participant")
         sure = st.checkbox("I understand this deletes this participant's records for good", key=f"sure-{who}")
         if who is not None and st.button("Delete this participant's data", key="delete-participant", disabled=not sure):
-            with db.sessions.begin() as s:
-                removed = delete_participant_data(s, who)
+            removed = service.delete_participant(who)
             st.session_state["flash"] = f"Deleted {removed} records of {people[who]}."
             st.rerun()
     else:
@@ -137,7 +122,6 @@ with st.expander("Delete this lesson's data"):
              f"**{md_escape(summary.title)}** for good.")
     confirm = st.text_input("Type the lesson title to confirm", key=f"confirm-{lesson_id}")
     if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title, key="delete-lesson"):
-        with db.sessions.begin() as s:
-            deleted = delete_lesson_data(s, lesson_id)
+        deleted = service.delete_lesson(lesson_id)
         st.session_state["flash"] = f"Deleted {deleted} records."
         st.rerun()

@@ -6,18 +6,16 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.auth import require
-from dashboard.resources import database, get_settings
+from dashboard.resources import get_settings, teaching
 from dashboard.times import stamp, zone_name
-from db.courses import course_for, course_trend, list_courses
 
 st.title("Courses")
 account = require("teacher", "admin")
 settings = get_settings()
-db = database()
+service = teaching()
 zone = settings.zone
 
-with db.sessions() as s:
-    courses = list_courses(s, None if account.is_admin else account.username)
+courses = service.courses(account)
 if not courses:
     st.info("No courses yet. On the *Teacher dashboard*, give a new lesson a course (a class group such as "
             "\"9B maths\"); its lessons then appear here side by side.")
@@ -26,11 +24,7 @@ if not courses:
 names = {c.id: f"{c.name} ({c.lessons} lesson{'s' if c.lessons != 1 else ''})"
          + (f" – {c.owner}" if account.is_admin and c.owner else "") for c in courses}
 course_id = st.selectbox("Course", list(names), format_func=names.__getitem__)
-with db.sessions() as s:
-    course = course_for(s, course_id, account.username, account.is_admin)
-    trend = course_trend(s, course, min_group=settings.min_group_size,
-                         deployment_mode=settings.privacy_mode,
-                         emotion=settings.emotion_inference)
+trend = service.course_trend(account, course_id)
 if trend.empty:
     st.info("No lesson of this course has started yet.")
     st.stop()

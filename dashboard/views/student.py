@@ -11,22 +11,21 @@ from dashboard.resources import (
     database,
     facemesh,
     get_settings,
+    joining,
     lesson_ends,
     scan_worker,
 )
 from dashboard.streaming import StreamEnd, frame_callback, make_processor, media_constraints, rtc_configuration
 from dashboard.text import md_escape
 from dashboard.webrtc.context import keep_rendered_context, rerun_session, stop_stream, this_session_id
-from db.class_figures import shows_individuals
-from db.lessons import LessonError, add_participant, lesson_by_code
-from db.schema import LessonSession
+from db.lessons import LessonError
 from engine.stream import StreamProcessor
+from services.joining import Invitation, Membership
 
 st.title("Join your lesson")
 settings = get_settings()
-db = database()
-joined = st.session_state.get("student")
-pending = st.session_state.get("pending")  # a valid code, waiting for the student's consent
+joined: Membership | None = st.session_state.get("student")
+pending: Invitation | None = st.session_state.get("pending")  # a valid code, waiting for the student's consent
 
 if joined is None and pending is None:
     with st.form("code"):
@@ -39,22 +38,18 @@ if joined is None and pending is None:
             st.error("Please enter a display name (a nickname is fine).")
             st.stop()
         try:
-            with db.sessions() as s:
-                lesson = lesson_by_code(s, code, client=st.context.ip_address or "unknown")
-                st.session_state["pending"] = {"lesson_id": lesson.id, "lesson": lesson.title, "name": name.strip(),
-                                               "per_student": shows_individuals(lesson.privacy_mode,
-                                                                                 settings.privacy_mode)}
-                s.commit()  # a correct code clears earlier failures
+            invitation = joining().invitation(code, name, client=st.context.ip_address or "unknown")
         except LessonError as exc:
             st.error(str(exc))
             st.stop()
+        st.session_state["pending"] = invitation
         st.rerun()
     st.stop()
 
 if joined is None:
     assert pending is not None
-    st.subheader(md_escape(pending["lesson"]))
-    st.markdown(consent_text(settings.emotion_inference, pending["per_student"], settings.min_group_size))
+    st.subheader(md_escape(pending.lesson))
+    st.markdown(consent_text(settings.emotion_inference, pending.per_student, settings.min_group_size))
     with st.form("consent"):
         agree = st.checkbox("I have read this and agree to stream")
         join = st.form_submit_button("Join", type="primary")
@@ -66,13 +61,7 @@ if joined is None:
             st.error("Please tick the box to agree before joining.")
             st.stop()
         try:
-            with db.sessions.begin() as s:
-                target = s.get(LessonSession, pending["lesson_id"])
-                if target is None or target.ended_at is not None:
-                    raise LessonError("this lesson has ended")
-                person = add_participant(s, target, pending["name"], consent=True)
-                st.session_state["student"] = {"lesson_id": target.id, "lesson": target.title,
-                                               "participant_id": person.id, "name": person.display_name}
+            st.session_state["student"] = joining().join(pending)
         except LessonError as exc:
             st.error(str(exc))
             st.stop()
@@ -90,9 +79,9 @@ def leave() -> None:
 
 ends = lesson_ends()
 stream: dict[str, object] = st.session_state.setdefault("stream", {})  # the streamer's context, for StreamEnd
-if ends.check(joined["lesson_id"]):  # the page may ask the database; the video path reads the cache
+if ends.check(joined.lesson_id):  # the page may ask the database; the video path reads the cache
     stop_stream(stream.get("context"))
-    st.info(f"**{md_escape(joined['lesson'])}** has ended. Your camera is no longer shared and nothing more is "
+    st.info(f"**{md_escape(joined.lesson)}** has ended. Your camera is no longer shared and nothing more is "
             "recorded. Thank you!", icon=":material/check_circle:")
     st.button("Join another lesson", type="primary", on_click=leave)
     st.stop()
@@ -102,7 +91,7 @@ CONNECTING_REFRESH_S = 2.0
 greeting = st.empty()  # filled once the stream's state is known (after webrtc_streamer below)
 processor: StreamProcessor | None = st.session_state.get("processor")
 if processor is None:
-    processor = make_processor(settings, classifier(), db.writer, joined["lesson_id"], joined["participant_id"],
+    processor = make_processor(settings, classifier(), database().writer, joined.lesson_id, joined.participant_id,
                                facemesh(), analysis_worker(), scan_worker())
     st.session_state["processor"] = processor
 
@@ -115,10 +104,10 @@ def close_stream(processor: StreamProcessor = processor, session_id: str | None 
     rerun_session(session_id)
 
 
-lesson_id = joined["lesson_id"]
+lesson_id = joined.lesson_id
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")
-streamer_key = f"student-{joined['participant_id']}"
+streamer_key = f"student-{joined.participant_id}"
 keep_rendered_context(st.session_state, streamer_key)
 ctx = webrtc_streamer(
     key=streamer_key,
@@ -131,7 +120,7 @@ ctx = webrtc_streamer(
 )
 stream["context"] = ctx
 streaming = ctx.state.playing or ctx.state.signalling
-greeting.success(f"You are in **{md_escape(joined['lesson'])}** as **{md_escape(joined['name'])}**. "
+greeting.success(f"You are in **{md_escape(joined.lesson)}** as **{md_escape(joined.name)}**. "
                  + ("Your camera is shared; press STOP to stop sharing it." if streaming
                     else "Press START to share your camera."))
 

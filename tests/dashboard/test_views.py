@@ -13,6 +13,7 @@ from db.accounts import Account, AccountError, authenticate, create_user, set_di
 from db.schema import LessonSession, ObservationRow, Participant, User
 from db.session import open_database
 from db.staff_sessions import open_session, resolve
+from services.joining import Membership
 from tests.dashboard.conftest import VIEWS, Env, fill_lesson
 
 TIMEOUT = 60
@@ -373,7 +374,7 @@ def test_a_nasty_title_and_display_name_are_plain_text_on_every_page(app_env: En
     admin = run("admin.py", ADMIN)
     admin.text_input(key=f"confirm-{lesson_id}").set_value("not it").run()
     student = AppTest.from_file(str(VIEWS / "student.py"), default_timeout=TIMEOUT)
-    student.session_state["student"] = {"lesson_id": lesson_id, "lesson": NASTY, "participant_id": 1, "name": NASTY}
+    student.session_state["student"] = Membership(lesson_id, NASTY, 1, NASTY)
     student.run()
     assert any("has ended" in i.value for i in student.info)
     for page, at in (("teacher", teacher), ("admin", admin), ("student", student)):
