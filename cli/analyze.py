@@ -260,50 +260,22 @@ def connect_database(url: str):  # type: ignore[no-untyped-def]
 
 
 def check_owner(sessions, username: str) -> None:  # type: ignore[no-untyped-def]
-    from db.accounts import list_accounts
+    from services.recordings import Recordings
 
-    with sessions() as s:
-        if username not in {a.username for a in list_accounts(s)}:
-            raise CliError(f"--owner {username}: no such staff account (python -m cli.accounts lists them)")
+    if not Recordings(sessions).owner_exists(username):
+        raise CliError(f"--owner {username}: no such staff account (python -m cli.accounts lists them)")
 
 
 def record_video(sessions, title: str, result: RecordingResult, seconds: float, owner: str = "cli") -> int:  # type: ignore[no-untyped-def]
-    """Write a recording's observations into a lesson, one pseudonymous participant per person. A new lesson spans
-    the recording (its first frame stamped at the start of the analysis) and has ended; a running lesson of that
-    title is recorded into and left running; an ended one is not touched."""
-    from datetime import timedelta
+    """Write a recording into a lesson (services.recordings), or a CliError in one line."""
+    from db.lessons import LessonError
+    from services.recordings import Recordings
 
-    from db.lessons import add_participant, create_lesson, find_lesson
-    from db.writer import ObservationWriter
-
-    with sessions.begin() as s:
-        lesson = find_lesson(s, title)
-        created = lesson is None
-        if lesson is None:
-            lesson = create_lesson(s, title, owner=owner)
-            lesson.started_at = result.started
-        elif lesson.ended_at is not None:
-            raise CliError(f"a lesson named {title!r} has already ended; choose another --session name")
-        elif lesson.started_at is None:
-            lesson.started_at = result.started
-        participants = {n: add_participant(s, lesson, f"person-{n}", consent=False).id for n in result.participants}
-        lesson_id = lesson.id
-    writer = ObservationWriter(sessions)
-    for obs in result.observations:
-        writer.submit(lesson_id, participants[obs.track_id], obs)
-    writer.close(timeout=120)
-    stats = writer.stats
-    if stats.written != len(result.observations):
-        raise CliError(f"only {stats.written} of {len(result.observations)} observations were written "
-                       f"({stats.dropped} dropped, {stats.failed} failed, {stats.refused} refused)")
-    if created:
-        from db.schema import LessonSession
-
-        with sessions.begin() as s:
-            ended = s.get(LessonSession, lesson_id)
-            assert ended is not None
-            ended.ended_at = result.started + timedelta(seconds=seconds)
-    return lesson_id
+    try:
+        return Recordings(sessions).record(title, owner, started=result.started, seconds=seconds,
+                                           participants=result.participants, observations=result.observations)
+    except LessonError as exc:
+        raise CliError(str(exc)) from None
 
 
 def print_video_table(summaries: list[dict[str, object]], session: str | None, several: bool) -> None:

@@ -141,3 +141,20 @@ def test_disabling_an_account_signs_it_out_everywhere(sessions) -> None:  # type
     assert all(staff.signed_in(t) is None for t in tokens)
     assert admin.set_disabled("bob", False, by="root") == 0
     assert [a.disabled for a in admin.accounts() if a.username == "bob"] == [False]
+
+
+def test_a_recording_becomes_an_ended_lesson_and_never_writes_into_an_ended_one(sessions) -> None:  # type: ignore[no-untyped-def]
+    from services.recordings import Recordings
+
+    recordings, start = Recordings(sessions), datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    observations = [replace(make_observation(ts=start + timedelta(seconds=s)), track_id=n) for s in range(10) for n in (1, 2)]
+    lesson_id = recordings.record("Recorded", "alice", started=start, seconds=10.0, participants=[1, 2],
+                                  observations=observations)
+    (lesson,) = Teaching(sessions, AGGREGATE).lessons(ALICE)
+    assert lesson.id == lesson_id and (lesson.ended_at - lesson.started_at) == timedelta(seconds=10)  # type: ignore[operator]
+    assert Administration(sessions, AGGREGATE).lessons()[0][1].observations == 20
+    with pytest.raises(LessonError, match="already ended"):
+        recordings.record("Recorded", "alice", started=start, seconds=10.0, participants=[1], observations=[])
+    running = Teaching(sessions, AGGREGATE).create(ALICE, "Live", course=None, privacy_mode="aggregate", start=True)
+    recordings.record("Live", "alice", started=start, seconds=10.0, participants=[1], observations=[])
+    assert next(x for x in Teaching(sessions, AGGREGATE).lessons(ALICE) if x.id == running).ended_at is None
