@@ -1,56 +1,45 @@
-"""Starts the app: one Streamlit process, or several behind a sticky balancer on the same port (ENGAGE_INSTANCES).
+"""Starts the app as `bash scripts/run.sh` does: one app instance per usable core behind HAProxy, each restarted by
+supervisord when it dies, or one plain Streamlit process.
 
-python -m dashboard.serve [streamlit run options ...]      (what scripts/run.sh runs)
+python -m dashboard.serve [streamlit run options ...]
 
 One app process uses at most about 1.6 of two cores: its threads take turns on one Python interpreter (README,
-Capacity: `python -m benchmarks.capacity --processes 2`). With ENGAGE_INSTANCES=N (N > 1) this starts N Streamlit
-processes on local ports and listens on the public port itself; ENGAGE_INSTANCES=0, the default, starts one per usable
-CPU core (at most 8), so a one-core machine runs the plain app. Each browser is pinned to one instance by a cookie
-(`engage_instance`) set on its first response; a browser without one goes to the instance with the fewest open
-Streamlit sessions (websockets). Pinning matters because a student's Streamlit session, its WebRTC connection, its
-uploads and the pictures a page shows all live in one process. The balancer works on bytes, not HTTP messages: it
-reads a connection's first request head to choose, then passes everything through unchanged (websockets included),
-adding only the cookie to the first response. The media itself goes over UDP straight to the instance's aiortc.
-All instances share the database (SQLite in WAL mode, or PostgreSQL) and one cookie secret, so any of them accepts
-the browser's XSRF cookie; the tables and the first admin are made once, before the instances start. Each client's
-connections reach its instance from a loopback address of their own (127.x.y.z, derived from the client's address),
-so what the app keys on the client's address (the join-code throttle) stays per client behind the balancer, and a
-client's own X-Forwarded-For is not believed (uvicorn trusts it only from 127.0.0.1 and ::1).
-HTTPS (--server.sslCertFile/--server.sslKeyFile) is served by the balancer. If an instance exits, the balancer
-stops the others and exits: a half-working server would strand students.
+Capacity). With ENGAGE_INSTANCES=N (N > 1; the default 0 means one per usable core, at most 8) and HAProxy installed
+(Debian's `haproxy`), this writes HAProxy's configuration (deploy.haproxy: cookie stickiness, health checks,
+timeouts, limits, X-Forwarded-For, TLS) and supervisord's (the `supervisor` package) under <data_dir>/run/, and runs
+supervisord in the foreground: it starts N Streamlit processes on local ports and HAProxy on the public port, and
+restarts any of them that exits without touching the others. Without HAProxy it says so in one line and serves one
+process. The port, address and TLS options (--server.port, --server.address, --server.sslCertFile/KeyFile) are the
+proxy's; every other option goes to each instance. The instances share the database and one cookie secret, trust
+X-Forwarded-For only from the proxy (uvicorn's FORWARDED_ALLOW_IPS), and mark sign-in cookies Secure when the proxy
+serves HTTPS. The tables and the first admin are made once, before anything starts.
 """
 from __future__ import annotations
 
-import asyncio
-import errno
-import hashlib
-import ipaddress
 import logging
 import os
 import secrets
+import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy.haproxy import ProxyPlan, Server, render
 from settings import Settings, SettingsError
 
 log = logging.getLogger("dashboard.serve")
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "asgi.py"  # the pages (dashboard/app.py) and the sign-in route
-COOKIE = "engage_instance"
 BASE_ARGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
 OWN_OPTIONS = {"--server.port": "8501", "--server.address": "", "--server.sslCertFile": "", "--server.sslKeyFile": ""}
-MAX_HEAD = 64 * 1024  # a request or response head larger than this is refused
 
 
 def split_options(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """The options the balancer serves itself (port, address, TLS) and the rest, which every instance gets.
+    """The options the proxy serves (port, address, TLS) and the rest, which every instance gets.
     Both `--opt value` and `--opt=value` are understood."""
     own, rest, i = dict(OWN_OPTIONS), [], 0
     while i < len(args):
@@ -67,117 +56,6 @@ def split_options(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
     return own, rest
 
 
-def cookie_instance(head: bytes, instances: int) -> int | None:
-    """The instance a request's `engage_instance` cookie names, or None (no cookie, or one from another layout)."""
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() != b"cookie":
-            continue
-        for part in value.split(b";"):
-            key, _, number = part.strip().partition(b"=")
-            if key == COOKIE.encode() and number.isdigit() and int(number) < instances:
-                return int(number)
-    return None
-
-
-def with_cookie(head: bytes, instance: int) -> bytes:
-    """A response head with the cookie that pins the browser to `instance` (for the browser's session only)."""
-    cookie = f"Set-Cookie: {COOKIE}={instance}; Path=/; HttpOnly; SameSite=Lax\r\n".encode()
-    return head[:-2] + cookie + b"\r\n"  # before the blank line that ends the head
-
-
-def loopback_for(client: str) -> str | None:
-    """The loopback address a client's connections come from upstream: stable per client, spread over 127.0.0.0/8
-    (Linux answers on all of it), so the instance sees one address per client, not the balancer's. A client on this
-    machine keeps its own address (None for ::1 and anything unparsable: the default source)."""
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return None
-    if address.is_loopback:
-        return client if address.version == 4 else None
-    h = hashlib.sha256(address.packed).digest()
-    return f"127.{1 + h[0] % 254}.{h[1]}.{1 + h[2] % 254}"
-
-
-def is_websocket(head: bytes) -> bool:
-    return any(line.lower().replace(b" ", b"") == b"upgrade:websocket" for line in head.split(b"\r\n")[1:])
-
-
-@dataclass
-class Balancer:
-    """Passes each browser's connections to the instance its cookie names, a new browser to the least busy one."""
-
-    ports: list[int]
-    host: str = "127.0.0.1"
-    sessions: list[int] = field(init=False)  # open websockets (Streamlit sessions) per instance
-    per_client_source: bool = field(default=True, init=False)  # False once binding a 127.x.y.z source failed (not Linux)
-
-    def __post_init__(self) -> None:
-        self.sessions = [0] * len(self.ports)
-
-    async def connect(self, instance: int, client: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """A connection to the instance, from the client's own loopback address where the system allows it."""
-        source = loopback_for(client) if self.per_client_source else None
-        if source is not None:
-            try:
-                return await asyncio.open_connection(self.host, self.ports[instance], limit=MAX_HEAD,
-                                                     local_addr=(source, 0))
-            except OSError as exc:
-                if exc.errno not in (errno.EADDRNOTAVAIL, errno.EINVAL):
-                    raise
-                self.per_client_source = False
-                log.warning("cannot connect from %s (%s): the app sees every client as this machine, so the "
-                            "join-code throttle is shared by all clients", source, exc)
-        return await asyncio.open_connection(self.host, self.ports[instance], limit=MAX_HEAD)
-
-    def choose(self, head: bytes) -> tuple[int, bool]:
-        """The instance for this request, and whether it is a new choice (the response then sets the cookie)."""
-        pinned = cookie_instance(head, len(self.ports))
-        if pinned is not None:
-            return pinned, False
-        return min(range(len(self.ports)), key=lambda i: (self.sessions[i], i)), True
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
-            writer.close()
-            return
-        instance, new = self.choose(head)
-        try:
-            peer = writer.get_extra_info("peername")
-            up_reader, up_writer = await self.connect(instance, peer[0] if peer else "")
-        except OSError as exc:
-            log.warning("instance %d refused a connection: %s", instance, exc)
-            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-            writer.close()
-            return
-        session = is_websocket(head)
-        self.sessions[instance] += session
-        try:
-            up_writer.write(head)
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer, instance if new else None))
-        finally:
-            self.sessions[instance] -= session
-            for w in (writer, up_writer):
-                w.close()
-
-
-async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cookie_for: int | None = None) -> None:
-    """Copy bytes until the reader ends; with `cookie_for`, the first response head gets the pinning cookie."""
-    try:
-        if cookie_for is not None:
-            writer.write(with_cookie(await reader.readuntil(b"\r\n\r\n"), cookie_for))
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):  # resets included
-        writer.close()
-
-
 def free_ports(count: int) -> list[int]:
     import socket
 
@@ -190,61 +68,105 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def start_instances(ports: list[int], args: list[str], https: bool = False) -> list[subprocess.Popen[bytes]]:
-    secret = os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET") or secrets.token_hex(32)  # one for all instances
-    env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": secret}  # Streamlit takes it from there, not the command line
-    if https:  # the instances see plain HTTP from the balancer; the browser sees HTTPS: sign-in cookies are Secure
-        env["ENGAGE_SECURE_COOKIES"] = "true"
-    # no welcome message: its URL is the instance's local port, which a user must not open (the balancer logs the URL)
-    return [subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, "--server.port", str(port),
-                              "--server.address", "127.0.0.1", "--logger.hideWelcomeMessage", "true", *args],
-                             cwd=REPO, env=env)
-            for port in ports]
+def find_haproxy() -> str | None:
+    return shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy",) if Path(p).exists()), None)
 
 
-def wait_healthy(ports: list[int], procs: list[subprocess.Popen[bytes]], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    for port, proc in zip(ports, procs):
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"an instance exited with {proc.returncode} while starting")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"an instance did not become healthy within {timeout:.0f} s")
-            time.sleep(0.5)
+def supervisor_config(run_dir: Path, ports: list[int], args: list[str], haproxy: str, proxy_cfg: Path,
+                      secret: str, https: bool, control: str = "") -> str:
+    """supervisord.conf: the instances and HAProxy, each restarted when it exits, their output on ours. `control` is
+    the password of supervisorctl's socket (user `engage`; the file is readable by its owner only)."""
+    env = {"STREAMLIT_SERVER_COOKIE_SECRET": secret, "FORWARDED_ALLOW_IPS": "127.0.0.1",
+           "ENGAGE_SECURE_COOKIES": "true" if https else os.environ.get("ENGAGE_SECURE_COOKIES", "false")}
+    environment = ",".join(f'{k}="{v}"' for k, v in env.items())
+    output = "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n"
+    programs = []
+    for i, port in enumerate(ports, 1):
+        command = " ".join([sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, "--server.port", str(port),
+                            "--server.address", "127.0.0.1", "--logger.hideWelcomeMessage", "true",
+                            *(quote(a) for a in args)])
+        programs.append(f"[program:app{i}]\ncommand={command}\ndirectory={REPO}\nenvironment={environment}\n"
+                        f"autorestart=true\nstartsecs=5\nstartretries=1000\nstopasgroup=true\nkillasgroup=true\n"
+                        f"stopwaitsecs=15\n{output}")
+    programs.append(f"[program:proxy]\ncommand={haproxy} -f {proxy_cfg} -db\nautorestart=true\nstartsecs=2\n"
+                    f"startretries=1000\n{output}")
+    control = control or secrets.token_urlsafe(16)
+    user = "user=root\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""  # said so: supervisord asks
+    return (f"[supervisord]\nnodaemon=true\n{user}logfile={run_dir / 'supervisord.log'}\nlogfile_maxbytes=5MB\n"
+            f"pidfile={run_dir / 'supervisord.pid'}\nloglevel=warn\n\n"
+            f"[unix_http_server]\nfile={run_dir / 'supervisor.sock'}\nchmod=0700\nusername=engage\npassword={control}\n\n"
+            f"[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+            f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\nusername=engage\npassword={control}\n\n"
+            + "\n".join(programs))
 
 
-async def balance(own: dict[str, str], ports: list[int], procs: list[subprocess.Popen[bytes]]) -> int:
-    context = None
+def quote(arg: str) -> str:
+    """An argument for supervisord's command line (shlex-style quoting where needed)."""
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def write_private(path: Path, text: str) -> Path:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)
+    return path
+
+
+def plan_proxy(own: dict[str, str], ports: list[int], run_dir: Path) -> ProxyPlan:
+    """HAProxy's plan: the public port and address, TLS from the certificate and key (joined into one PEM)."""
+    pem = None
     if own["--server.sslCertFile"] or own["--server.sslKeyFile"]:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(own["--server.sslCertFile"], own["--server.sslKeyFile"])
-    balancer = Balancer(ports)
-    server = await asyncio.start_server(balancer.handle, own["--server.address"] or None, int(own["--server.port"]),
-                                        ssl=context, limit=MAX_HEAD)
-    scheme = "https" if context else "http"
-    log.info("%d instances ready behind %s://%s:%s", len(ports), scheme, own["--server.address"] or "localhost",
-             own["--server.port"])
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+        try:
+            joined = Path(own["--server.sslCertFile"]).read_text() + "\n" + Path(own["--server.sslKeyFile"]).read_text()
+        except OSError as exc:
+            raise SystemExit(f"error: cannot read the certificate or key: {exc}") from None
+        pem = write_private(run_dir / "proxy.pem", joined)
+    return ProxyPlan(tuple(Server("127.0.0.1", p) for p in ports), own["--server.address"] or "*",
+                     int(own["--server.port"]), pem)
+
+
+def wait_until_serving(urls: list[str], supervisor: subprocess.Popen[bytes], timeout: float = 180.0) -> bool:
+    """Whether every URL's health check answered before supervisord exited or `timeout` passed."""
+    import ssl
+
+    context = ssl._create_unverified_context()  # our own certificate, possibly self-signed
+    deadline = time.monotonic() + timeout
+    waiting = list(urls)
+    while waiting and time.monotonic() < deadline and supervisor.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{waiting[0]}/_stcore/health", timeout=2, context=context) as r:
+                if r.status == 200:
+                    waiting.pop(0)
+                    continue
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return not waiting
+
+
+def run_supervised(settings: Settings, instances: int, args: list[str], haproxy: str) -> int:
+    own, rest = split_options(args)
+    run_dir = (settings.data_dir / "run").resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.chmod(0o700)
+    ports = free_ports(instances)
+    plan = plan_proxy(own, ports, run_dir)
+    proxy_cfg = write_private(run_dir / "haproxy.cfg", render(plan))
+    secret = os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET") or secrets.token_hex(32)  # one for all instances
+    conf = write_private(run_dir / "supervisord.conf",
+                         supervisor_config(run_dir, ports, rest, haproxy, proxy_cfg, secret, plan.certificate is not None))
+    supervisor = subprocess.Popen([sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)], cwd=REPO)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with server:
-        while not stop.is_set():
-            exited = [p for p in procs if p.poll() is not None]
-            if exited:
-                log.error("an instance exited with %s; stopping the others", exited[0].returncode)
-                return 1
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
-    return 0
+        signal.signal(sig, lambda signum, frame: supervisor.send_signal(signal.SIGTERM))
+    scheme = "https" if plan.certificate else "http"
+    host = own["--server.address"] or "localhost"
+    local = "127.0.0.1" if host in ("localhost", "0.0.0.0", "*") else host
+    if wait_until_serving([*(f"http://127.0.0.1:{p}" for p in ports), f"{scheme}://{local}:{plan.port}"], supervisor):
+        log.info("%d instances ready behind %s://%s:%s (HAProxy; supervisord restarts any that exits; "
+                 "configuration in %s)", instances, scheme, host, plan.port, run_dir)
+    return supervisor.wait()
 
 
 def prepare(settings: Settings) -> str | None:
@@ -280,22 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     instances = settings.app_instances
-    if instances <= 1:  # the plain app, exactly as before
+    haproxy = find_haproxy() if instances > 1 else None
+    if instances > 1 and haproxy is None:
+        log.warning("HAProxy is not installed, so one app instance serves (for one per core: apt-get install haproxy)")
+    if instances <= 1 or haproxy is None:  # the plain app
         os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, *args])
-    own, rest = split_options(args)
-    ports = free_ports(instances)
-    procs = start_instances(ports, rest, https=bool(own["--server.sslCertFile"]))
-    try:
-        wait_healthy(ports, procs)
-        return asyncio.run(balance(own, ports, procs))
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    return run_supervised(settings, instances, args, haproxy)
 
 
 if __name__ == "__main__":

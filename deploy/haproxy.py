@@ -88,6 +88,7 @@ defaults
     log global
     option httplog
     option dontlognull
+    option dontlog-normal
     option redispatch
     retries 2
     timeout connect 5s

@@ -51,7 +51,7 @@ def test_a_teacher_stays_signed_in_across_reloads_and_sign_out_ends_the_cookie(t
             tab.close()
             page.get_by_role("button", name="Sign out").click()
             page.get_by_text("Staff sign-in").wait_for(timeout=30_000)
-            # the old cookie, replayed from a fresh browser (which the balancer may send to the other process)
+            # the old cookie, replayed from a fresh browser (which HAProxy may send to the other process)
             for _ in range(2):
                 other = browser.new_context()
                 other.add_cookies([cookie])

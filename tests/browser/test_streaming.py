@@ -69,7 +69,7 @@ def two_students(tmp_path: Path, astronaut_bgr: np.ndarray, title: str, env: dic
 
 def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
     """The student opens the teacher's join link (the code filled in) and streams. With the defaults
-    (ENGAGE_INSTANCES=0: one app process per core, behind the balancer where there are more)."""
+    (ENGAGE_INSTANCES=0: one app process per core, behind HAProxy where there are more)."""
     url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
     code = new_lesson(url, "Browser lesson")
     clip = make_clip(tmp_path / "ada.y4m", astronaut_scene(astronaut_bgr, 120, mirrored=False))
@@ -90,9 +90,13 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     text = result["teacher_text"]
     streaming = re.search(r"Streaming now\s+(\d+)", text)
     assert code in text and streaming and int(streaming.group(1)) == 1, text[:500]
-    # frames are processed in memory only: the data folder holds the database and nothing else
-    leftovers = [p.name for p in data.iterdir() if not p.name.startswith("engagement.db")]
+    # frames are processed in memory only: the data folder holds the database and, with several instances, the
+    # proxy's and supervisor's configuration and log, nothing else
+    leftovers = [p.name for p in data.iterdir() if not p.name.startswith("engagement.db") and p.name != "run"]
     assert leftovers == []
+    run = data / "run"
+    assert not run.exists() or {p.name for p in run.iterdir()} <= {
+        "supervisord.conf", "haproxy.cfg", "supervisord.log", "supervisord.pid", "supervisor.sock", "proxy.pem"}
     app_log = (tmp_path / "app.log").read_text(errors="replace")
     assert "frame callbacks of new streams run on 2 shared threads" in app_log
     assert "a received video track starts on the shared decoder threads" in app_log  # aiortc's receiver took the pool
@@ -121,7 +125,7 @@ def test_two_app_instances_serve_a_student_each_until_the_teacher_ends_the_lesso
     is stored after the lesson's end."""
     url, result = two_students(tmp_path, astronaut_bgr, "Two instances", {"ENGAGE_INSTANCES": "2"}, end_lesson=True)
     instances = [student["instance"] for student in result["students"]]
-    assert sorted(instances) == ["0", "1"], f"{instances}\n{diagnosis(result, tmp_path)}"  # one student on each
+    assert sorted(instances) == ["app1", "app2"], f"{instances}\n{diagnosis(result, tmp_path)}"  # one student on each
     counts = {name: len(rs) for name, rs in rows_by_student(url).items()}
     assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
     assert_one_press(result)

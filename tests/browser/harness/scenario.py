@@ -32,7 +32,7 @@ MAIN = "section.main, [data-testid='stMain']"  # a Streamlit page's main area
 
 def start_app(plan: dict) -> subprocess.Popen:  # type: ignore[type-arg]
     root = Path(plan["repo"])
-    proc = subprocess.Popen(  # as scripts/run.sh starts it: one Streamlit process, or ENGAGE_INSTANCES behind a balancer
+    proc = subprocess.Popen(  # as scripts/run.sh starts it: one Streamlit process, or ENGAGE_INSTANCES behind HAProxy
         [sys.executable, "-m", "dashboard.serve", "--server.port", str(plan["port"]), "--server.address", "127.0.0.1"],
         cwd=root, env=plan["env"], stdout=open(plan["log"], "w"), stderr=subprocess.STDOUT,
     )
@@ -64,7 +64,7 @@ def process_tree(pid: int) -> dict[int, list[str]]:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of a process and all its threads, and of the processes it started (the app's
-    instances behind the balancer) while they run."""
+    instances behind HAProxy) while they run."""
     return sum(int(f[11]) + int(f[12]) for f in process_tree(pid).values()) / os.sysconf("SC_CLK_TCK")
 
 
@@ -214,7 +214,7 @@ def main(plan_path: str) -> int:
                 browser.close()
     finally:
         app.terminate()
-        app.wait(40)  # the balancer stops its instances first
+        app.wait(40)  # supervisord stops its instances first
     Path(plan["result"]).write_text(json.dumps(result))
     return 0
 
