@@ -57,7 +57,7 @@ def browser_run(students: int, seconds: float, settings: Settings, tmp: Path,
     return {"app_idle_cores": round(result["app_idle_cores"], 3), "app_streaming_cores": round(result["app_streaming_cores"], 3),
             "kbps_per_stream": round(result["loopback_kbps"] / students, 1),  # both directions, pages included
             "packets_per_s_per_stream": round(result["loopback_packets_per_s"] / students, 1),
-            "app_resident_mb": result["app_resident_mb"],  # each app process (instances and balancer) after streaming
+            "app_resident_mb": result["app_resident_mb"],  # each app process (instances and supervisor) after streaming
             "students_recorded": len(per_student),  # students with records in the window
             "min_observations_per_s": round(min(per_student, default=0) / window, 2) if len(per_student) == students else 0.0}
 
