@@ -21,39 +21,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.common import emit
 from deploy.haproxy import ProxyPlan, Server, render
+from deploy.local import free_ports, healthy, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def wait_for(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not healthy(url):
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
-        time.sleep(0.5)
+    if not wait_healthy(url, timeout):
+        raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
 
 
 def client(i: int, port: int) -> socket.socket:

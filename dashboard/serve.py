@@ -24,11 +24,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from deploy.haproxy import ProxyPlan, Server, render
+from deploy.local import free_ports, healthy
 from settings import Settings, SettingsError
 
 log = logging.getLogger("dashboard.serve")
@@ -54,18 +54,6 @@ def split_options(args: Sequence[str]) -> tuple[dict[str, str], list[str]]:
             rest.append(args[i])
         i += 1
     return own, rest
-
-
-def free_ports(count: int) -> list[int]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def find_haproxy() -> str | None:
@@ -129,20 +117,13 @@ def plan_proxy(own: dict[str, str], ports: list[int], run_dir: Path) -> ProxyPla
 
 def wait_until_serving(urls: list[str], supervisor: subprocess.Popen[bytes], timeout: float = 180.0) -> bool:
     """Whether every URL's health check answered before supervisord exited or `timeout` passed."""
-    import ssl
-
-    context = ssl._create_unverified_context()  # our own certificate, possibly self-signed
     deadline = time.monotonic() + timeout
     waiting = list(urls)
     while waiting and time.monotonic() < deadline and supervisor.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{waiting[0]}/_stcore/health", timeout=2, context=context) as r:
-                if r.status == 200:
-                    waiting.pop(0)
-                    continue
-        except OSError:
-            pass
-        time.sleep(0.5)
+        if healthy(f"{waiting[0]}/_stcore/health"):
+            waiting.pop(0)
+        else:
+            time.sleep(0.5)
     return not waiting
 
 

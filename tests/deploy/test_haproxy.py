@@ -14,6 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from deploy.haproxy import COOKIE, ProxyPlan, Server, main, render
+from deploy.local import free_ports, wait_healthy
 from tests.conftest import REPO
 
 PER_CLIENT = 220  # the fixture's limit of open connections per client address
@@ -68,26 +69,8 @@ def test_haproxy_accepts_the_configuration(tmp_path: Path) -> None:
             assert "dummy.pem" in checked.stdout + checked.stderr
 
 
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def wait_for(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer within {timeout:.0f} s")
+    assert wait_healthy(url, timeout), f"{url} did not answer within {timeout:.0f} s"
 
 
 @pytest.fixture(scope="module")
