@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import emit
 from deploy.haproxy import ProxyPlan, Server, render
-from deploy.local import free_ports, healthy, wait_healthy
+from deploy.local import closed_by_peer, free_ports, healthy, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,18 +41,6 @@ def client(i: int, port: int) -> socket.socket:
     s.bind((f"127.1.{i // 250}.{i % 250 + 1}", 0))
     s.connect(("127.0.0.1", port))
     return s
-
-
-def closed(sock: socket.socket) -> bool:
-    sock.settimeout(0.5)
-    try:
-        while sock.recv(4096):
-            pass
-        return True
-    except ConnectionResetError:
-        return True
-    except OSError:
-        return False
 
 
 def main() -> None:
@@ -95,7 +83,7 @@ def main() -> None:
                 failures += not healthy(health)
                 times.append((time.perf_counter() - began) * 1000)
             time.sleep(max(0.0, 6.5 - args.requests * 0.001))
-            closed_count = sum(closed(s) for s in idle + slow)
+            closed_count = sum(closed_by_peer(s, 0.5) for s in idle + slow)
             for s in idle + slow:
                 s.close()
         finally:

@@ -36,3 +36,17 @@ def wait_healthy(url: str, timeout: float = 120.0) -> bool:
             return False
         time.sleep(0.5)
     return True
+
+
+def closed_by_peer(sock: socket.socket, timeout: float = 2.0) -> bool:
+    """True once the other side has closed the connection (an answer such as 408 may come first); False when it
+    is still open after `timeout` seconds of silence."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except OSError:
+        return False

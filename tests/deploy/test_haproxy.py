@@ -14,7 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from deploy.haproxy import COOKIE, ProxyPlan, Server, main, render
-from deploy.local import free_ports, wait_healthy
+from deploy.local import closed_by_peer, free_ports, wait_healthy
 from tests.conftest import REPO
 
 PER_CLIENT = 220  # the fixture's limit of open connections per client address
@@ -155,19 +155,6 @@ def test_browsers_are_spread_pinned_and_moved_off_a_dead_instance(proxied) -> No
         _again.close()
         assert now_on == "app2", instance  # app1's browsers land on the live instance
     assert instance_of(httpx.get(f"{url}/")) == "app2"  # and so do new browsers
-
-
-def closed_by_peer(sock: socket.socket) -> bool:
-    """True once the other side has closed (an answer such as 408 may come first)."""
-    sock.settimeout(2)
-    try:
-        while sock.recv(4096):
-            pass
-        return True
-    except ConnectionResetError:
-        return True
-    except TimeoutError:
-        return False
 
 
 @pytest.mark.deploy
