@@ -60,24 +60,27 @@ def find_haproxy() -> str | None:
     return shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy",) if Path(p).exists()), None)
 
 
-def supervisor_config(run_dir: Path, ports: list[int], args: list[str], haproxy: str, proxy_cfg: Path,
-                      secret: str, https: bool, control: str = "") -> str:
-    """supervisord.conf: the instances and HAProxy, each restarted when it exits, their output on ours. `control` is
-    the password of supervisorctl's socket (user `engage`; the file is readable by its owner only)."""
-    env = {"STREAMLIT_SERVER_COOKIE_SECRET": secret, "FORWARDED_ALLOW_IPS": "127.0.0.1",
+def supervisor_config(run_dir: Path, ports: list[int], args: list[str], haproxy: str | None, proxy_cfg: Path | None,
+                      secret: str, https: bool, control: str = "", address: str = "127.0.0.1",
+                      proxy_address: str = "127.0.0.1") -> str:
+    """supervisord.conf: the instances (on `address`) and HAProxy (when given; it runs at `proxy_address`), each
+    restarted when it exits, their output on ours. `control` is the password of supervisorctl's socket (user
+    `engage`; the file is readable by its owner only)."""
+    env = {"STREAMLIT_SERVER_COOKIE_SECRET": secret, "FORWARDED_ALLOW_IPS": proxy_address,
            "ENGAGE_SECURE_COOKIES": "true" if https else os.environ.get("ENGAGE_SECURE_COOKIES", "false")}
     environment = ",".join(f'{k}="{v}"' for k, v in env.items())
     output = "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n"
     programs = []
     for i, port in enumerate(ports, 1):
         command = " ".join([sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, "--server.port", str(port),
-                            "--server.address", "127.0.0.1", "--logger.hideWelcomeMessage", "true",
+                            "--server.address", address, "--logger.hideWelcomeMessage", "true",
                             *(quote(a) for a in args)])
         programs.append(f"[program:app{i}]\ncommand={command}\ndirectory={REPO}\nenvironment={environment}\n"
                         f"autorestart=true\nstartsecs=5\nstartretries=1000\nstopasgroup=true\nkillasgroup=true\n"
                         f"stopwaitsecs=15\n{output}")
-    programs.append(f"[program:proxy]\ncommand={haproxy} -f {proxy_cfg} -db\nautorestart=true\nstartsecs=2\n"
-                    f"startretries=1000\n{output}")
+    if haproxy is not None:
+        programs.append(f"[program:proxy]\ncommand={haproxy} -f {proxy_cfg} -db\nautorestart=true\nstartsecs=2\n"
+                        f"startretries=1000\n{output}")
     control = control or secrets.token_urlsafe(16)
     user = "user=root\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""  # said so: supervisord asks
     return (f"[supervisord]\nnodaemon=true\n{user}logfile={run_dir / 'supervisord.log'}\nlogfile_maxbytes=5MB\n"

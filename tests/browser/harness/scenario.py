@@ -104,7 +104,7 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
     on: the test's own checks then fail with these entries in their message."""
     console: list[str] = []  # the pages' console (streamlit-webrtc logs "set component value" with its offer)
     page.on("console", lambda message: console.append(f"{message.type}: {message.text[:300]}"))
-    page.goto(f"http://127.0.0.1:{plan['port']}/?code={plan['join_code']}")  # the teacher's join link
+    page.goto(f"{plan.get('scheme', 'http')}://{plan.get('host', '127.0.0.1')}:{plan['port']}/?code={plan['join_code']}")
     code = page.get_by_role("textbox", name="Join code")
     code.wait_for(timeout=60_000)
     student["prefilled"] = code.input_value() == plan["join_code"]
@@ -139,7 +139,7 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
 def sign_in(page: Page, plan: dict, path: str) -> None:  # type: ignore[type-arg]
     """Open a staff page and sign in with the plan's staff account, as staff do: the page's Sign in link, the
     sign-in form, and back to the page."""
-    page.goto(f"http://127.0.0.1:{plan['port']}/{path}")
+    page.goto(f"{plan.get('scheme', 'http')}://{plan.get('host', '127.0.0.1')}:{plan['port']}/{path}")
     page.get_by_role("link", name="Sign in").click()
     page.get_by_role("textbox", name="Username").fill(plan["staff"]["username"])
     page.get_by_role("textbox", name="Password").fill(plan["staff"]["password"])
