@@ -106,6 +106,8 @@ def test_two_supervised_instances_serve_https_behind_haproxy(tmp_path: Path, tin
                 time.sleep(1)
         assert response is not None, (tmp_path / "serve.log").read_text()[-3000:]
         assert response.read() == b"ok"
+        while "instances ready" not in (tmp_path / "serve.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)  # every instance answers, and the proxy uses them
         assert any(c.startswith("engage_instance=app") for c in response.headers.get_all("Set-Cookie"))
         with pytest.raises(OSError):  # plain HTTP on the HTTPS port is refused
             urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=5)
