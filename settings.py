@@ -93,7 +93,7 @@ class Settings:
     timezone: str = ""  # the school's time zone for every time shown (IANA name, e.g. Europe/Berlin); empty: the server's
     admin_username: str = ""  # with admin_password: the first admin, created at start-up if missing
     admin_password: str = ""
-    tuning: Tuning = field(default_factory=lambda: Tuning())  # not read from the environment: see Tuning
+    tuning: Tuning = field(default_factory=Tuning)  # not read from the environment: see Tuning
 
     def stream_options(self) -> dict[str, Any]:
         """Keyword arguments for engine.stream.StreamProcessor: its schedule as configured here."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -74,13 +75,14 @@ def supervisor_config(run_dir: Path, ports: list[int], args: list[str], haproxy:
     for i, port in enumerate(ports, 1):
         command = " ".join([sys.executable, "-m", "streamlit", "run", str(APP), *BASE_ARGS, "--server.port", str(port),
                             "--server.address", address, "--logger.hideWelcomeMessage", "true",
-                            *(quote(a) for a in args)])
+                            *(shlex.quote(a) for a in args)])
         programs.append(f"[program:app{i}]\ncommand={command}\ndirectory={REPO}\nenvironment={environment}\n"
                         f"autorestart=true\nstartsecs=5\nstartretries=1000\nstopasgroup=true\nkillasgroup=true\n"
                         f"stopwaitsecs=15\n{output}")
     if haproxy is not None:
-        programs.append(f"[program:proxy]\ncommand={haproxy} -f {proxy_cfg} -db\nautorestart=true\nstartsecs=2\n"
-                        f"startretries=1000\n{output}")
+        # started by the launcher once every instance answers, so the public port opens on a ready app
+        programs.append(f"[program:proxy]\ncommand={haproxy} -f {proxy_cfg} -db\nautostart=false\nautorestart=true\n"
+                        f"startsecs=2\nstartretries=1000\n{output}")
     control = control or secrets.token_urlsafe(16)
     user = "user=root\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""  # said so: supervisord asks
     return (f"[supervisord]\nnodaemon=true\n{user}logfile={run_dir / 'supervisord.log'}\nlogfile_maxbytes=5MB\n"
@@ -89,13 +91,6 @@ def supervisor_config(run_dir: Path, ports: list[int], args: list[str], haproxy:
             f"[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
             f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\nusername=engage\npassword={control}\n\n"
             + "\n".join(programs))
-
-
-def quote(arg: str) -> str:
-    """An argument for supervisord's command line (shlex-style quoting where needed)."""
-    import shlex
-
-    return shlex.quote(arg)
 
 
 def write_private(path: Path, text: str) -> Path:
@@ -147,7 +142,11 @@ def run_supervised(settings: Settings, instances: int, args: list[str], haproxy:
     scheme = "https" if plan.certificate else "http"
     host = own["--server.address"] or "localhost"
     local = "127.0.0.1" if host in ("localhost", "0.0.0.0", "*") else host
-    if wait_until_serving([*(f"http://127.0.0.1:{p}" for p in ports), f"{scheme}://{local}:{plan.port}"], supervisor):
+    if not wait_until_serving([f"http://127.0.0.1:{p}" for p in ports], supervisor):
+        log.error("not every app instance answered within 180 s; the proxy starts anyway (see the log above)")
+    subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c", str(conf), "start", "proxy"],
+                   cwd=REPO, capture_output=True)
+    if wait_until_serving([f"{scheme}://{local}:{plan.port}"], supervisor, timeout=30):
         log.info("%d instances ready behind %s://%s:%s (HAProxy; supervisord restarts any that exits; "
                  "configuration in %s)", instances, scheme, host, plan.port, run_dir)
     return supervisor.wait()

@@ -146,21 +146,12 @@ def test_two_supervised_instances_serve_https_behind_haproxy(tmp_path: Path, tin
 
 def instance_pids(root: int) -> list[int]:
     """The Streamlit processes under a process (supervisord's children), oldest first."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    from tests.browser.harness.scenario import process_tree
+
+    def is_streamlit(pid: int) -> bool:
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
+            return b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        if b"streamlit" in cmdline:
-            children.setdefault(-1, []).append(int(stat.parent.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        for child in children.get(pid, []):
-            todo.append(child)
-            if child in children.get(-1, []):
-                found.append(child)
-    return sorted(found)
+            return False
+
+    return sorted(pid for pid in process_tree(root) if pid != root and is_streamlit(pid))

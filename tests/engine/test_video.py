@@ -44,10 +44,15 @@ def test_every_frame_when_asked_and_decode_only_counts_them_all(gallery: Path) -
 
 
 def test_stopping_early_releases_the_decoder(gallery: Path) -> None:
+    import threading
+
     with VideoReader(gallery) as reader:
-        for i, _ in enumerate(reader.sample(0.0, ahead=1)):
+        frames = reader.sample(0.0, ahead=1)
+        for i, _ in enumerate(frames):
             if i == 3:
                 break  # the decoding thread is waiting on a full queue: it must end
+        frames.close()  # what dropping the generator does
+        assert not [t for t in threading.enumerate() if t.name == "video-decode"]
 
 
 @pytest.mark.parametrize("content, message", [(b"", "not a video"), (b"plain text, no video" * 40, "not a video")])

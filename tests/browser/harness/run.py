@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from deploy.local import free_ports
 
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -58,9 +59,7 @@ def astronaut_scene(astronaut: np.ndarray, x: int, mirrored: bool) -> np.ndarray
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, students: list[dict[str, str]],
