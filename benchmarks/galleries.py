@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from benchmarks.common import astronaut
+from benchmarks.common import astronaut, write_h264
 
 BACKGROUNDS = ((70, 80, 95), (95, 90, 70), (60, 75, 60), (85, 70, 85), (100, 100, 100), (65, 65, 80),
                (80, 95, 95), (90, 80, 70), (75, 75, 75))
@@ -162,19 +161,6 @@ class Gallery:
 
 def write_gallery(path: Path, spec: GallerySpec, on_frame: Callable[[], object] = lambda: None) -> Path:
     """Record the gallery as H.264 (libx264, yuv420p) in an MP4 at `path`."""
-    import av
-
     gallery = Gallery(spec)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=spec.fps, options={"preset": "veryfast", "crf": "23"})
-        stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
-        stream.codec_context.time_base = Fraction(1, spec.fps)
-        for index in range(spec.frames):
-            frame = av.VideoFrame.from_ndarray(gallery.frame(index / spec.fps), format="bgr24")
-            frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-            on_frame()
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    frames = (gallery.frame(index / spec.fps) for index in range(spec.frames))
+    return write_h264(path, frames, fps=spec.fps, width=spec.width, height=spec.height, on_frame=on_frame)

@@ -39,7 +39,8 @@ def attention_needed(shares: pd.DataFrame, *, expected_students: int, attention:
     """Alerts when, for each of the last `sustain_windows` windows shown to the teacher: more than
     `inattentive_threshold` of the class has eyes closed or is looking away (`attention`: attention_shares rows),
     the negative expressions' share exceeds `negative_threshold` (`shares`: emotion_shares rows), or more than
-    `absence_threshold` of the joined students are not seen. Reading or writing (looking down) is not inattention."""
+    `absence_threshold` of the joined students are not seen (counted in the mood windows, or in the attention
+    windows where no emotions are inferred). Reading or writing (looking down) is not inattention."""
     alerts = []
     if attention is not None and len(attention) >= sustain_windows:
         recent = attention.tail(sustain_windows)
@@ -48,14 +49,15 @@ def attention_needed(shares: pd.DataFrame, *, expected_students: int, attention:
             alerts.append(Alert("attention", f"More than {inattentive_threshold:.0%} of the class with eyes closed or "
                                              f"looking away for {sustain_windows} windows in a row",
                                 recent["window"].iloc[0]))
-    if len(shares) < sustain_windows:
-        return alerts
-    recent = shares.tail(sustain_windows)
-    negative = negative_share(recent)
-    if (negative > negative_threshold).all():
-        alerts.append(Alert("negative", f"Negative expressions above {negative_threshold:.0%} of the class mood "
-                                        f"for {sustain_windows} windows in a row", recent["window"].iloc[0]))
-    if expected_students > 0:
+    if len(shares) >= sustain_windows:
+        recent = shares.tail(sustain_windows)
+        negative = negative_share(recent)
+        if (negative > negative_threshold).all():
+            alerts.append(Alert("negative", f"Negative expressions above {negative_threshold:.0%} of the class mood "
+                                            f"for {sustain_windows} windows in a row", recent["window"].iloc[0]))
+    presence = shares if len(shares) or attention is None else attention  # attention-only: no mood windows
+    if expected_students > 0 and len(presence) >= sustain_windows:
+        recent = presence.tail(sustain_windows)
         absent = 1 - recent["participants"] / expected_students
         if (absent > absence_threshold).all():
             alerts.append(Alert("absence", f"More than {absence_threshold:.0%} of joined students not visible "

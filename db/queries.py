@@ -16,15 +16,18 @@ LABEL_OF_COLUMN = dict(zip(PROBABILITY_COLUMNS, EMOTIONS))
 
 
 def observations_frame(session: Session, lesson_id: int, since: datetime | None = None,
-                       participant_id: int | None = None) -> pd.DataFrame:
-    """Observations of a lesson (optionally from `since`, or of one participant), oldest first; only those within
-    the lesson's time span (the writer refuses later ones; a database from before that rule may hold some)."""
+                       participant_id: int | None = None, until: datetime | None = None) -> pd.DataFrame:
+    """Observations of a lesson (optionally from `since`, up to `until`, or of one participant), oldest first; only
+    those within the lesson's time span (the writer refuses later ones; a database from before that rule may hold
+    some)."""
     cols = [ObservationRow.ts, ObservationRow.participant_id, ObservationRow.track_id, ObservationRow.label,
             ObservationRow.confidence, *(getattr(ObservationRow, c) for c in PROBABILITY_COLUMNS),
             ObservationRow.model_name, ObservationRow.extras]
     query = select(*cols).where(within_lesson(session, lesson_id))
     if since is not None:
         query = query.where(ObservationRow.ts >= since)
+    if until is not None:
+        query = query.where(ObservationRow.ts <= until)
     if participant_id is not None:
         query = query.where(ObservationRow.participant_id == participant_id)
     rows = session.execute(query.order_by(ObservationRow.ts)).all()

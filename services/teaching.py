@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,10 +83,13 @@ class Teaching:
         with self.sessions.begin() as s:
             end_lesson(s, lesson_for(s, lesson_id, account.username, account.is_admin))
 
-    def class_view(self, lesson: LessonSession, *, live: bool) -> ClassView:
+    def class_view(self, lesson: LessonSession, *, live: bool, as_of: datetime | None = None) -> ClassView:
+        """The view now, or as it stood at `as_of` (the live view replayed: only records up to then)."""
         individuals = self.policy.individuals(lesson.privacy_mode)
+        moment = as_of or now()
         with self.sessions() as s:
-            frame = observations_frame(s, lesson.id, since=now() - timedelta(minutes=LIVE_MINUTES) if live else None)
+            frame = observations_frame(s, lesson.id, since=moment - timedelta(minutes=LIVE_MINUTES) if live else None,
+                                       until=as_of)
             names = participant_names(s, lesson.id)
         shares, attention = emotion_shares(frame, WINDOW), attention_shares(frame, WINDOW)
         min_group = self.policy.min_group

@@ -61,3 +61,11 @@ def test_a_class_mostly_negative_for_half_a_minute_raises_the_alert() -> None:
     """41-51 % negative for three windows running is worth a look."""
     s = shares([("Sad", 0.45, 4), ("Angry", 0.41, 4), ("Fear", 0.51, 4)])
     assert [a.kind for a in attention_needed(s, expected_students=4)] == ["negative"]
+
+
+def test_absence_is_counted_in_attention_windows_where_no_emotions_are_inferred() -> None:
+    present = attention([(0.0, 0.0, 0.0)] * 3)  # four students visible in every window
+    few = present.assign(participants=1)
+    no_mood = shares([])
+    assert attention_needed(no_mood, expected_students=4, attention=present) == []
+    assert [a.kind for a in attention_needed(no_mood, expected_students=4, attention=few)] == ["absence"]

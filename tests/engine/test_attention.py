@@ -109,3 +109,26 @@ def test_reading_below_the_camera_is_looking_down_not_eyes_closed(mesh: FaceMesh
     facing = attention_from_landmarks(points, ear=0.15)  # the same lids, facing the screen: closed
     assert not facing.looking_down and not facing.eyes_open
     assert attention_from_landmarks(pitched(points, 40.0), ear=0.3).looking_away  # looking up is away
+
+
+@pytest.mark.parametrize("photo", ["astronaut", "grace hopper"])
+def test_real_faces_rendered_looking_down_with_lowered_lids_read_as_looking_down(mesh: FaceMesh, photo: str) -> None:
+    """The photograph re-rendered with the head tipped 25 degrees down and the upper lids lowered 80 %: the whole
+    chain (FaceMesh and the iris model's lids on the box a stream's tracker holds) reads the pitch and calls it
+    looking down, eyes open, although the eyes' aspect ratio alone is that of closed eyes."""
+    from benchmarks.common import astronaut
+    from benchmarks.faces import turn_head
+    from benchmarks.galleries import grace_hopper
+    from engine.attention import EAR_CLOSED
+
+    image = astronaut() if photo == "astronaut" else grace_hopper()
+    box = largest_face(image)
+    points, _ = mesh.landmarks(image, box)
+    facing = mesh.attention(image, box)
+    down = turn_head(image, points, pitch=-25, lids=0.8)
+    reading = mesh.attention(down, box)
+    assert reading.pitch == pytest.approx(facing.pitch - 25, abs=6)
+    assert reading.looking_down and reading.eyes_open and not reading.looking_away
+    assert reading.ear < EAR_CLOSED < facing.ear
+    lids_only = mesh.attention(turn_head(image, points, lids=0.8), box)  # the same lids facing the screen: closed
+    assert not lids_only.looking_down and not lids_only.eyes_open
