@@ -97,18 +97,22 @@ def current_distribution(shares: pd.DataFrame, title: str = "Right now") -> go.F
     return finish(fig)
 
 
+ATTENTION_LABELS = {"attentive": "attentive", "looking_down": "looking down", "looking_away": "looking away",
+                    "eyes_closed": "eyes closed"}  # attention_shares columns -> legend entries
+
+
 def attention_line(attention: pd.DataFrame, title: str = "Attention", time_title: str = "Time",
                    tick_minutes: int | None = None) -> go.Figure:
     """Share of the class attentive (eyes open, facing the screen), looking down, looking away and with eyes
     closed."""
     if attention.empty:
         return empty_figure("No attention data yet")
-    long = attention.melt(id_vars="window", value_vars=["attentive", "looking_down", "looking_away", "eyes_closed"],
-                          var_name="signal", value_name="share")
+    long = attention.rename(columns=ATTENTION_LABELS).melt(
+        id_vars="window", value_vars=list(ATTENTION_LABELS.values()), var_name="signal", value_name="share")
     fig = px.line(long, x="window", y="share", color="signal", title=title,
-                  color_discrete_map={"attentive": "#2ca02c", "looking_down": "#1f77b4", "looking_away": "#ff7f0e",
-                                      "eyes_closed": "#7f7f7f"})
+                  color_discrete_map=dict(zip(ATTENTION_LABELS.values(), ("#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f"))))
     fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, height=300, **LAYOUT)
+    fig.update_layout(legend_title_text="")
     return finish(fig, time_title, tick_minutes)
 
 
