@@ -38,8 +38,8 @@ def _check_header_size(data: bytes, max_pixels: int, source: str) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit below decides
+        with warnings.catch_warnings():  # our own limit below decides; a damaged file is refused in one line
+            warnings.simplefilter("ignore")  # (DecompressionBombWarning; Pillow 13 also warns of truncated TIFFs)
             with Image.open(BytesIO(data)) as header:
                 width, height = header.size
     except Image.DecompressionBombError as exc:
