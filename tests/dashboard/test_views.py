@@ -105,17 +105,19 @@ def test_past_lessons_replay_as_charts(app_env: Env) -> None:
 
 
 def test_an_ended_lesson_summarises_itself_with_the_moment_the_class_looked_away(app_env: Env) -> None:
-    """Three students for 12 minutes, recorded through the real writer; from 09:06 to 09:09 they look away."""
-    from datetime import timedelta
+    """Three students for 12 minutes yesterday (within the retention the app applies at start-up), recorded through
+    the real writer; from 09:06 to 09:09 they look away."""
+    from datetime import UTC, datetime, timedelta
 
-    from tests.db.test_class_figures import ATTENTIVE, AWAY, T0, lesson_with
+    from tests.db.test_class_figures import ATTENTIVE, AWAY, lesson_with
 
+    t0 = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
     _engine, sessions = open_database(app_env.url)
     plan = [(name, m, "Happy", AWAY if 6 <= m < 9 else ATTENTIVE) for name in ("Ada", "Bob", "Cy") for m in range(12)]
-    lesson_id = lesson_with(sessions, plan)
+    lesson_id = lesson_with(sessions, plan, start=t0)
     with sessions.begin() as s:
         lesson = s.get(LessonSession, lesson_id)
-        lesson.owner, lesson.ended_at = "teacher", T0 + timedelta(minutes=12)
+        lesson.owner, lesson.ended_at = "teacher", t0 + timedelta(minutes=12)
     at = run("teacher.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Duration"] == "12 min" and metrics["Students joined"] == "3" and metrics["Attentive"] == "75%"
@@ -128,7 +130,7 @@ def test_an_ended_lesson_summarises_itself_with_the_moment_the_class_looked_away
     at.run()  # the teacher selects the moment: the replay narrows to it
     assert not at.exception and any("Around the selected moment" in c.value for c in at.caption)
     replay = next(c.proto.spec for c in at.get("plotly_chart") if '"text":"Attention"' in c.proto.spec)
-    assert '"range":["2026-11-02T09:04:00' in replay and '"type":"rect"' in replay  # 2 minutes either side
+    assert f'"range":["{t0:%Y-%m-%d}T09:04:00' in replay and '"type":"rect"' in replay  # 2 minutes either side
 
 
 def test_admin_lists_exports_and_deletes(app_env: Env) -> None:
@@ -403,23 +405,25 @@ def test_the_join_link_and_its_qr_code_open_the_student_page_with_the_code_fille
 
 
 def test_a_course_with_three_lessons_shows_their_trend_and_table(app_env: Env) -> None:
-    """Three weekly lessons of one course, recorded through the real writer; the second had only two students
-    (no class figures), the third was less attentive."""
-    from datetime import timedelta
+    """Three weekly lessons of one course in the last weeks (within the retention the app applies at start-up),
+    recorded through the real writer; the second had only two students (no class figures), the third was less
+    attentive."""
+    from datetime import UTC, datetime, timedelta
 
     from db.lessons import get_or_create_course
-    from tests.db.test_class_figures import ATTENTIVE, AWAY, T0, lesson_with
+    from tests.db.test_class_figures import ATTENTIVE, AWAY, lesson_with
+
+    t0 = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(weeks=3)
 
     _engine, sessions = open_database(app_env.url)
     ids = []
     for week, (names, away_minutes) in enumerate([(("Ada", "Bob", "Cy"), ()), (("Ada", "Bob"), ()),
                                                    (("Ada", "Bob", "Cy"), (0, 1))]):
         plan = [(n, m, "Happy", AWAY if m in away_minutes else ATTENTIVE) for n in names for m in range(4)]
-        ids.append(lesson_with(sessions, plan))
+        ids.append(lesson_with(sessions, plan, start=t0 + timedelta(weeks=week)))
         with sessions.begin() as s:
             lesson = s.get(LessonSession, ids[-1])
             lesson.owner, lesson.course = "teacher", get_or_create_course(s, "9B maths", "teacher")
-            lesson.started_at = T0 + timedelta(weeks=week)
             lesson.ended_at = lesson.started_at + timedelta(minutes=4)
     at = run("courses.py")
     assert not at.exception and "9B maths (3 lessons)" in at.selectbox[0].options[0]

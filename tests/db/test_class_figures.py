@@ -18,17 +18,18 @@ ATTENTIVE = AttentionSignals(ear=0.3, eyes_open=True, yaw=0.0, pitch=0.0, lookin
 AWAY = AttentionSignals(ear=0.3, eyes_open=True, yaw=40.0, pitch=0.0, looking_away=True)
 
 
-def lesson_with(sessions, plan: list[tuple[str, int, str, AttentionSignals]], mode: str = "aggregate") -> int:  # type: ignore[no-untyped-def]
-    """plan: (student, minute, label, attention signals) -> one record per second of that minute."""
+def lesson_with(sessions, plan: list[tuple[str, int, str, AttentionSignals]], mode: str = "aggregate",  # type: ignore[no-untyped-def]
+                start: datetime = T0) -> int:
+    """plan: (student, minute, label, attention signals) -> one record every 6 s of that minute from `start`."""
     with sessions.begin() as s:
         lesson = create_lesson(s, "Chemistry", start=True, privacy_mode=mode)
-        lesson.started_at = T0
+        lesson.started_at = start
         people = {name: add_participant(s, lesson, name, consent=True).id for name in sorted({p[0] for p in plan})}
         lesson_id = lesson.id
     writer = ObservationWriter(sessions)
     for name, minute, label, signals in plan:
         for second in range(0, 60, 6):
-            obs = make_observation(label, T0 + timedelta(minutes=minute, seconds=second))
+            obs = make_observation(label, start + timedelta(minutes=minute, seconds=second))
             writer.submit(lesson_id, people[name], replace(obs, attention=signals))
     writer.close()
     return lesson_id
