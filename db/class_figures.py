@@ -83,10 +83,11 @@ def weighted_means(shares: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, 
 
 
 def class_figures(session: Session, lesson_id: int, *, min_group: int, individuals: bool,
-                  window: str = "1min") -> ClassFigures:
-    """The lesson's figures per `window` under the privacy rule (see the module)."""
+                  window: str = "1min", frame: pd.DataFrame | None = None) -> ClassFigures:
+    """The lesson's figures per `window` under the privacy rule (see the module); `frame`: its observations_frame,
+    where the caller has read it already."""
     summary = session_summary(session, lesson_id)
-    frame = observations_frame(session, lesson_id)
+    frame = observations_frame(session, lesson_id) if frame is None else frame
     mood, attention = emotion_shares(frame, window), attention_shares(frame, window)
     everything = pd.concat([mood[["window", "participants"]], attention[["window", "participants"]]])
     per_window = everything.groupby("window")["participants"].max() if len(everything) else pd.Series(dtype=int)

@@ -85,12 +85,25 @@ class Teaching:
 
     def class_view(self, lesson: LessonSession, *, live: bool, as_of: datetime | None = None) -> ClassView:
         """The view now, or as it stood at `as_of` (the live view replayed: only records up to then)."""
-        individuals = self.policy.individuals(lesson.privacy_mode)
         moment = as_of or now()
         with self.sessions() as s:
             frame = observations_frame(s, lesson.id, since=moment - timedelta(minutes=LIVE_MINUTES) if live else None,
                                        until=as_of)
             names = participant_names(s, lesson.id)
+        return self._view(lesson, frame, names)
+
+    def replay(self, lesson: LessonSession) -> tuple[ClassFigures, ClassView]:
+        """An ended lesson's class figures (per-minute windows) and its whole-lesson view (10-s windows), the privacy
+        rule applied to both, from one read of its records."""
+        with self.sessions() as s:
+            frame = observations_frame(s, lesson.id)
+            names = participant_names(s, lesson.id)
+            figures = class_figures(s, lesson.id, min_group=self.policy.min_group,
+                                    individuals=self.policy.individuals(lesson.privacy_mode), frame=frame)
+        return figures, self._view(lesson, frame, names)
+
+    def _view(self, lesson: LessonSession, frame: pd.DataFrame, names: dict[int, str]) -> ClassView:
+        individuals = self.policy.individuals(lesson.privacy_mode)
         shares, attention = emotion_shares(frame, WINDOW), attention_shares(frame, WINDOW)
         min_group = self.policy.min_group
         mood = shares if individuals else hide_small_groups(shares, min_group)
@@ -106,12 +119,6 @@ class Teaching:
             current_hidden=len(shares) > 0 and (mood.empty or mood["window"].max() < shares["window"].max()),
             alerts=attention_needed(mood, expected_students=len(names), attention=shown_attention),
             timeline=frame if individuals else None, names=names if individuals else None)
-
-    def summary(self, lesson: LessonSession) -> ClassFigures:
-        """An ended lesson's class figures (per-minute windows, the privacy rule applied)."""
-        with self.sessions() as s:
-            return class_figures(s, lesson.id, min_group=self.policy.min_group,
-                                 individuals=self.policy.individuals(lesson.privacy_mode))
 
     def courses(self, account: Account) -> list[CourseInfo]:
         with self.sessions() as s:

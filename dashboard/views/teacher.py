@@ -10,9 +10,11 @@ from dashboard.joining import join_link, qr_png
 from dashboard.report import duration, file_stem, html_report
 from dashboard.resources import get_settings, teaching
 from dashboard.times import in_zone, stamp, zone_name
+from db.class_figures import ClassFigures
 from db.lessons import LessonError
 from db.moments import Moment
 from db.schema import LessonSession
+from services.teaching import ClassView
 
 st.title("Teacher dashboard")
 account = require("teacher", "admin")
@@ -70,9 +72,10 @@ def lesson_controls(lesson: LessonSession) -> None:
             st.rerun()
 
 
-def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None) -> None:
-    """The class live (a rolling window) or replayed; a replay may be narrowed to one moment (`focus`)."""
-    view = service.class_view(lesson, live=live)
+def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None, view: ClassView | None = None) -> None:
+    """The class live (a rolling window) or replayed (`view`, where read already); a replay may be narrowed to one
+    moment (`focus`)."""
+    view = view or service.class_view(lesson, live=live)
     min_group = view.min_group
     a, b, c = st.columns(3)
     a.metric("Streaming now" if live else "Students", view.streaming if live else view.joined)
@@ -108,10 +111,9 @@ def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None) 
         st.plotly_chart(charts.zoom_to(fig, focus, zone), key="heat")
 
 
-def render_summary(lesson: LessonSession) -> Moment | None:
+def render_summary(lesson: LessonSession, figures: ClassFigures) -> Moment | None:
     """An ended lesson at a glance: how long, who, how attentive, the mood, the moments that mattered, and its
     report; every figure under the privacy rule (per-minute windows). Returns the moment the teacher selected."""
-    figures = service.summary(lesson)
     summary = figures.summary
     st.subheader("Lesson summary")
     a, b, c, d = st.columns(4)
@@ -152,9 +154,13 @@ if not settings.emotion_inference:
     st.info("This deployment runs without emotion inference (attention-only): the charts show presence only.")
 if lesson.ended_at is None and lesson.started_at is not None:
     st.fragment(run_every=3.0)(lambda: render_mood(lesson, live=True))()
-else:
-    focus = render_summary(lesson) if lesson.ended_at is not None else None
-    st.subheader("Replay" if lesson.ended_at else "Waiting for the lesson to start")
+elif lesson.ended_at is not None:
+    figures, view = service.replay(lesson)
+    focus = render_summary(lesson, figures)
+    st.subheader("Replay")
     if focus is not None:
         st.caption(f"Around the selected moment: {focus.describe()}. Clear the selection to see the whole lesson.")
-    render_mood(lesson, live=False, focus=focus)
+    render_mood(lesson, live=False, focus=focus, view=view)
+else:
+    st.subheader("Waiting for the lesson to start")
+    render_mood(lesson, live=False)
