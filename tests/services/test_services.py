@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from db.accounts import Account, AccountError, create_user
@@ -158,3 +159,26 @@ def test_a_recording_becomes_an_ended_lesson_and_never_writes_into_an_ended_one(
     running = Teaching(sessions, AGGREGATE).create(ALICE, "Live", course=None, privacy_mode="aggregate", start=True)
     recordings.record("Live", "alice", started=start, seconds=10.0, participants=[1], observations=[])
     assert next(x for x in Teaching(sessions, AGGREGATE).lessons(ALICE) if x.id == running).ended_at is None
+
+
+def test_an_ended_lesson_replays_its_summary_and_view_from_one_read(sessions) -> None:  # type: ignore[no-untyped-def]
+    lesson_id, _people = class_of(sessions, AGGREGATE, students=3)
+    teaching = Teaching(sessions, AGGREGATE)
+    teaching.end(ALICE, lesson_id)
+    lesson = teaching.lessons(ALICE)[0]
+    figures, view = teaching.replay(lesson)
+    alone = teaching.class_view(lesson, live=False)
+    assert view.records == alone.records == 90 and view.joined == 3 and view.hidden == alone.hidden
+    pd.testing.assert_frame_equal(view.mood, alone.mood)
+    pd.testing.assert_frame_equal(view.attention, alone.attention)
+    assert figures.window == "1min" and figures.summary.participants == 3 and figures.mean_attention["attentive"] == 1.0
+
+
+def test_the_live_view_as_it_stood_earlier_holds_only_the_records_until_then(sessions) -> None:  # type: ignore[no-untyped-def]
+    class_of(sessions, AGGREGATE, students=3)  # each student once a second for the last 30 s
+    teaching = Teaching(sessions, AGGREGATE)
+    lesson = teaching.lessons(ALICE)[0]
+    now = teaching.class_view(lesson, live=True)
+    earlier = teaching.class_view(lesson, live=True, as_of=datetime.now(UTC) - timedelta(seconds=20))
+    assert now.records == 90 and 21 <= earlier.records <= 36  # the first 10-ish seconds of three students
+    assert earlier.mood["window"].max() < now.mood["window"].max()
