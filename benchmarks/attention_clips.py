@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from benchmarks.common import emit
 from benchmarks.webcam_clips import EXPECTED, PARTS, ClipSpec, cameras, write_clip
 from db.lessons import add_participant, create_lesson
@@ -34,30 +36,19 @@ from engine.classifier import load_classifier
 from engine.detectors import make_detector
 from engine.registry import resolve_model
 from engine.stream import StreamProcessor
-from engine.types import AttentionSignals, Observation
+from engine.types import ATTENTION_STATES, Observation
 from engine.video import VideoReader
 from services.policy import Policy
 from services.teaching import Teaching
 from settings import Settings
 
 log = logging.getLogger("benchmarks.attention_clips")
-STATES = ("attentive", "looking_down", "looking_away", "eyes_closed")
 REPLAY_STEP_S = 10
 
 
-def state_of(signals: AttentionSignals) -> str:
-    """The one attention state a record counts as (the partition db.queries.attention_shares uses)."""
-    if signals.looking_away:
-        return "looking_away"
-    if signals.looking_down:
-        return "looking_down"
-    return "attentive" if signals.eyes_open else "eyes_closed"
-
-
 def record_lesson(spec: ClipSpec, clips: list[Path], settings: Settings,
-                  url: str) -> tuple[int, datetime, list[tuple[int, Observation]], str]:
+                  sessions: sessionmaker[Session]) -> tuple[int, datetime, list[tuple[int, Observation]], str]:
     """Stream the clips into a new lesson; returns its id, its start, (student, observation) pairs and the model."""
-    _engine, sessions = open_database(url)
     started = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=spec.seconds + 60)
     with sessions.begin() as s:
         lesson = create_lesson(s, "Attention clips", owner="benchmark")
@@ -103,12 +94,12 @@ def part_rates(spec: ClipSpec, started: datetime, records: list[tuple[int, Obser
         if obs.attention is None:
             continue
         part = spec.part_at((obs.timestamp - started).total_seconds())
-        states[part][state_of(obs.attention)] += 1
+        states[part][obs.attention.state] += 1
         ear_closed[part] += obs.attention.ear < EAR_CLOSED
     rates = {}
     for part in PARTS:
         n = sum(states[part].values())
-        rates[part] = {"records": n, **{s: round(states[part][s] / n, 3) if n else 0.0 for s in STATES},
+        rates[part] = {"records": n, **{s: round(states[part][s] / n, 3) if n else 0.0 for s in ATTENTION_STATES},
                        "closed_by_ear_alone": round(ear_closed[part] / n, 3) if n else 0.0}
     return rates
 
@@ -124,9 +115,9 @@ class Shown:
     streaming: int
 
 
-def banners(spec: ClipSpec, lesson_id: int, started: datetime, sessions_url: str, settings: Settings) -> list[Shown]:
+def banners(spec: ClipSpec, lesson_id: int, started: datetime, sessions: sessionmaker[Session],
+            settings: Settings) -> list[Shown]:
     """The teacher's live view every REPLAY_STEP_S seconds: the banners it shows then."""
-    _engine, sessions = open_database(sessions_url)
     teaching = Teaching(sessions, Policy(settings.privacy_mode, settings.min_group_size, settings.emotion_inference))
     with sessions() as s:
         lesson = s.get(LessonSession, lesson_id)
@@ -168,11 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         for i, camera in enumerate(cameras(FaceMesh(settings.facemesh_path), spec)):
             log.info("recording student %d's clip (%d frames)", i + 1, spec.frames)
             clips.append(write_clip(folder / f"student-{i + 1}.mp4", camera))
-        url = f"sqlite:///{folder / 'attention-clips.db'}"
-        Path(folder / "attention-clips.db").unlink(missing_ok=True)
-        lesson_id, started, records, model = record_lesson(spec, clips, settings, url)
+        (folder / "attention-clips.db").unlink(missing_ok=True)
+        engine, sessions = open_database(f"sqlite:///{folder / 'attention-clips.db'}")
+        lesson_id, started, records, model = record_lesson(spec, clips, settings, sessions)
         rates = part_rates(spec, started, records)
-        shown = banners(spec, lesson_id, started, url, settings)
+        shown = banners(spec, lesson_id, started, sessions, settings)
+        engine.dispose()
     summary = banner_summary(spec, shown)
     lines = [f"{'part':<9}{'expected':>14}{'records':>8}{'attentive':>10}{'down':>7}{'away':>7}{'closed':>8}"
              f"{'closed by EAR alone':>21}  banners shown (s after the part began)"]

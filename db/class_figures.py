@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from db.alerts import hide_small_groups
 from db.moments import Moment, find_moments
 from db.queries import SessionSummary, attention_shares, emotion_shares, observations_frame, session_summary
-from engine.types import EMOTIONS
+from engine.types import ATTENTION_STATES, EMOTIONS
 
 PER_STUDENT = "per-student"
 
@@ -24,9 +24,6 @@ def shows_individuals(lesson_mode: str, deployment_mode: str) -> bool:
     """Whether a lesson's figures may show individual students: only a per-student lesson in a deployment that
     allows per-student views (a lesson can never widen the deployment's mode)."""
     return lesson_mode == PER_STUDENT and deployment_mode == PER_STUDENT
-
-
-ATTENTION_SIGNALS: tuple[str, ...] = ("attentive", "looking_down", "looking_away", "eyes_closed")
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class ClassFigures:
 
     @property
     def mean_attention(self) -> dict[str, float]:
-        return weighted_means(self.attention, ATTENTION_SIGNALS)
+        return weighted_means(self.attention, ATTENTION_STATES)
 
     @property
     def dominant(self) -> str | None:
@@ -67,12 +64,12 @@ class ClassFigures:
         mood = self.mood.drop(columns=["observations", "participants"], errors="ignore")
         attention = self.attention.drop(columns=["observations"], errors="ignore")
         if mood.empty and attention.empty:
-            return pd.DataFrame(columns=["window", *EMOTIONS, *ATTENTION_SIGNALS, "participants"])
+            return pd.DataFrame(columns=["window", *EMOTIONS, *ATTENTION_STATES, "participants"])
         counts = pd.concat([self.mood[["window", "participants"]], self.attention[["window", "participants"]]])
         students = counts.groupby("window")["participants"].max().reset_index()
         table = students.merge(mood, on="window", how="left").merge(
             attention.drop(columns=["participants"]), on="window", how="left")
-        return table[["window", *(c for c in (*EMOTIONS, *ATTENTION_SIGNALS) if c in table), "participants"]]
+        return table[["window", *(c for c in (*EMOTIONS, *ATTENTION_STATES) if c in table), "participants"]]
 
 
 def weighted_means(shares: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, float]:

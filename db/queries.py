@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.schema import PROBABILITY_COLUMNS, LessonSession, ObservationRow, Participant
-from engine.types import EMOTIONS, AttentionSignals
+from engine.types import ATTENTION_STATES, EMOTIONS, AttentionSignals
 
 LABEL_OF_COLUMN = dict(zip(PROBABILITY_COLUMNS, EMOTIONS))
 
@@ -60,8 +60,7 @@ def emotion_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
     return out.reset_index(names="window")[columns]
 
 
-ATTENTION_COLUMNS = ["window", "attentive", "looking_down", "looking_away", "eyes_closed", "observations",
-                     "participants"]
+ATTENTION_COLUMNS = ["window", *ATTENTION_STATES, "observations", "participants"]
 
 
 def attention_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
@@ -74,14 +73,11 @@ def attention_shares(frame: pd.DataFrame, window: str = "10s") -> pd.DataFrame:
     signals = frame["extras"].dropna().map(lambda text: AttentionSignals.from_dict(json.loads(text))).dropna()
     if signals.empty:
         return pd.DataFrame(columns=ATTENTION_COLUMNS)
-    away = [s.looking_away for s in signals]
-    down = [not a and s.looking_down for a, s in zip(away, signals)]
-    closed = [not a and not dn and not s.eyes_open for a, dn, s in zip(away, down, signals)]
-    rows = frame.loc[signals.index, ["ts", "participant_id"]].assign(looking_away=away, looking_down=down,
-                                                                     eyes_closed=closed)
-    rows["attentive"] = ~rows["eyes_closed"] & ~rows["looking_away"] & ~rows["looking_down"]
+    states = signals.map(lambda s: s.state)
+    rows = frame.loc[signals.index, ["ts", "participant_id"]].assign(
+        **{state: states == state for state in ATTENTION_STATES})
     grouped = rows.groupby(rows["ts"].dt.floor(window))
-    out = grouped[["attentive", "looking_down", "looking_away", "eyes_closed"]].mean()
+    out = grouped[list(ATTENTION_STATES)].mean()
     out["observations"] = grouped.size()
     out["participants"] = grouped["participant_id"].nunique()
     return out.reset_index(names="window")[ATTENTION_COLUMNS]

@@ -75,6 +75,9 @@ class Prediction:
         return dict(zip(self.labels, self.probabilities))
 
 
+ATTENTION_STATES = ("attentive", "looking_down", "looking_away", "eyes_closed")
+
+
 @dataclass(frozen=True)
 class AttentionSignals:
     """What the facial landmarks say about one face at one moment; stored as JSON with its observation."""
@@ -86,6 +89,16 @@ class AttentionSignals:
     looking_away: bool  # turned aside or up
     looking_down: bool = False  # head pitched down: reading, writing or a phone below the camera
     blinks_per_minute: float | None = None  # only where blinks are counted (landmarks on every frame)
+
+    @property
+    def state(self) -> str:
+        """The one state of ATTENTION_STATES this face is in (they partition the records): turned away first, then
+        looking down (whatever the lids do), then eyes open (attentive) or closed."""
+        if self.looking_away:
+            return "looking_away"
+        if self.looking_down:
+            return "looking_down"
+        return "attentive" if self.eyes_open else "eyes_closed"
 
     def as_dict(self) -> dict[str, float | bool]:
         out: dict[str, float | bool] = {

@@ -36,3 +36,15 @@ def test_attention_signals_round_trip_and_read_older_records() -> None:
     assert AttentionSignals.from_dict(older) == AttentionSignals(0.3, False, 1.0, 0.0, False, False, None)
     assert "blinks_per_minute" not in AttentionSignals(0.3, True, 0.0, 0.0, False).as_dict()
     assert AttentionSignals.from_dict({"note": "not attention"}) is None
+
+
+def test_attention_states_partition_the_signals() -> None:
+    from engine.types import ATTENTION_STATES, AttentionSignals
+
+    def state(eyes_open: bool, away: bool, down: bool) -> str:
+        return AttentionSignals(0.3 if eyes_open else 0.05, eyes_open, 0.0, -10.0, away, down).state
+
+    assert state(True, False, False) == "attentive" and state(False, False, False) == "eyes_closed"
+    assert state(False, False, True) == "looking_down"  # reading with lowered lids is not eyes closed
+    assert state(True, True, True) == state(False, True, False) == "looking_away"
+    assert {state(o, a, d) for o in (True, False) for a in (True, False) for d in (True, False)} == set(ATTENTION_STATES)
