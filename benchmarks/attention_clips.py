@@ -49,7 +49,8 @@ REPLAY_STEP_S = 10
 def record_lesson(spec: ClipSpec, clips: list[Path], settings: Settings,
                   sessions: sessionmaker[Session]) -> tuple[int, datetime, list[tuple[int, Observation]], str]:
     """Stream the clips into a new lesson; returns its id, its start, (student, observation) pairs and the model."""
-    started = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=spec.seconds + 60)
+    # on a whole minute, so the view's 10-s windows (on the clock) start with the parts: the same figures every run
+    started = (datetime.now(UTC) - timedelta(seconds=spec.seconds + 60)).replace(second=0, microsecond=0)
     with sessions.begin() as s:
         lesson = create_lesson(s, "Attention clips", owner="benchmark")
         lesson.started_at = started
