@@ -30,7 +30,7 @@ def writer_figures() -> None:
     b.metric("Written", totals.written)
     c.metric("Dropped (queue full)", totals.dropped)
     d.metric("Failed writes", totals.failed)
-    e.metric("Refused (erased, or after the lesson ended)", totals.refused)
+    e.metric("Refused", totals.refused, help="Records for an erased participant, or stamped after their lesson ended")
     st.caption(f"Written, dropped, failed and refused: every app process since {stamp(totals.since, zone)} "
                f"({totals.instances} process{'es' if totals.instances != 1 else ''}; each reports every few seconds). "
                "Refreshes every 10 s.")
