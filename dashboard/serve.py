@@ -159,10 +159,13 @@ def prepare(settings: Settings) -> str | None:
     from db.session import DatabaseUnavailable
     from db.startup import StartupError, prepare_database
 
+    logging.disable(logging.WARNING)  # Streamlit warns of its caches and script context when imported outside a server
     try:
         check()
     except InternalsChanged as exc:
         return str(exc)
+    finally:
+        logging.disable(logging.NOTSET)
     try:
         engine, _ = prepare_database(settings.resolved_database_url, settings.admin_username, settings.admin_password,
                                      settings.retention_days)
