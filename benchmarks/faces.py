@@ -19,6 +19,8 @@ from engine.types import Box
 # upper-lid landmark -> the lower-lid landmark below it, both eyes (FaceMesh indices)
 UPPER_TO_LOWER = {246: 7, 161: 163, 160: 144, 159: 145, 158: 153, 157: 154, 173: 155,
                   398: 382, 384: 381, 385: 380, 386: 374, 387: 373, 388: 390, 466: 249}
+# each eye's corners and its upper-lid landmarks from one corner to the other
+UPPER_LIDS = (((33, 133), (246, 161, 160, 159, 158, 157, 173)), ((362, 263), (398, 384, 385, 386, 387, 388, 466)))
 PIVOT_DEPTH = 0.6  # the pivot lies this many face widths behind the face's mean depth (about the neck's axis)
 RING_SCALE = 1.6  # the anchors sit on the face's outline scaled by this about its centre
 
@@ -49,7 +51,7 @@ def lower_lids(image: np.ndarray, points: np.ndarray, amount: float) -> np.ndarr
     out = image.copy()
     if amount <= 0:
         return out
-    for eye in ((246, 161, 160, 159, 158, 157, 173), (398, 384, 385, 386, 387, 388, 466)):
+    for (corner_a, corner_b), eye in UPPER_LIDS:
         upper = points[list(eye), :2]
         lower = points[[UPPER_TO_LOWER[i] for i in eye], :2]
         opening = float(np.mean(lower[:, 1] - upper[:, 1]))
@@ -57,8 +59,7 @@ def lower_lids(image: np.ndarray, points: np.ndarray, amount: float) -> np.ndarr
         margin = upper - [0, max(0.2 * opening, 1.0)]  # FaceMesh's lid points sit a little inside the lid's margin
         x, y, w, h = cv2.boundingRect(np.vstack([margin, lower]).astype(np.float32))
         skin = np.median(image[max(y - h - 2, 0) : max(y - 2, 1), x : x + w].reshape(-1, 3), axis=0)
-        lid = np.vstack([points[[33 if eye[0] == 246 else 362], :2], margin, points[[133 if eye[0] == 246 else 263], :2],
-                         edge[::-1]])
+        lid = np.vstack([points[[corner_a], :2], margin, points[[corner_b], :2], edge[::-1]])
         cv2.fillPoly(out, [np.round(lid).astype(np.int32)], skin.astype(np.uint8).tolist(), cv2.LINE_AA)
         cv2.polylines(out, [np.round(edge).astype(np.int32).reshape(-1, 1, 2)], False, (35, 40, 55), 1, cv2.LINE_AA)
         region = (slice(max(y - h, 0), y + 2 * h), slice(max(x - 4, 0), x + w + 4))
