@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.common import astronaut, write_h264
+from benchmarks.common import write_h264
 from benchmarks.faces import close_eyes, turn_head
 from engine.attention import FaceMesh
 from engine.detectors import HaarDetector
@@ -77,10 +77,10 @@ def pose_at(part: str, t: float, phase: float, side: int) -> Pose:
 
 def portraits() -> list[np.ndarray]:
     """Three students: the astronaut, Grace Hopper and the astronaut mirrored, cropped head and shoulders."""
-    from benchmarks.galleries import grace_hopper
+    from benchmarks.galleries import real_faces
 
-    face = astronaut()[20:300, 100:350]
-    return [face, grace_hopper()[40:440, 90:440], cv2.flip(face, 1)]
+    astronaut, grace = real_faces(2)
+    return [astronaut, grace, cv2.flip(astronaut, 1)]
 
 
 class StudentCamera:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from dashboard.text import plotly_escape
 from db.moments import Moment
-from engine.types import EMOTIONS, Prediction
+from engine.types import ATTENTION_STATES, EMOTIONS, Prediction
 
 # One colour per emotion, used by every chart so a colour always means the same feeling.
 EMOTION_COLOURS: dict[str, str] = {
@@ -97,8 +97,7 @@ def current_distribution(shares: pd.DataFrame, title: str = "Right now") -> go.F
     return finish(fig)
 
 
-ATTENTION_LABELS = {"attentive": "attentive", "looking_down": "looking down", "looking_away": "looking away",
-                    "eyes_closed": "eyes closed"}  # attention_shares columns -> legend entries
+ATTENTION_LABELS = {state: state.replace("_", " ") for state in ATTENTION_STATES}  # columns -> legend entries
 
 
 def attention_line(attention: pd.DataFrame, title: str = "Attention", time_title: str = "Time",

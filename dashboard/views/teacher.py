@@ -75,7 +75,7 @@ def lesson_controls(lesson: LessonSession) -> None:
 def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None, view: ClassView | None = None) -> None:
     """The class live (a rolling window) or replayed (`view`, where read already); a replay may be narrowed to one
     moment (`focus`)."""
-    view = view or service.class_view(lesson, live=live)
+    view = service.class_view(lesson, live=live) if view is None else view
     min_group = view.min_group
     a, b, c = st.columns(3)
     a.metric("Streaming now" if live else "Students", view.streaming if live else view.joined)
