@@ -2,8 +2,9 @@
 
 A tracker's track breaks whenever the detector misses a face for long enough, and a gallery that reorders its tiles
 puts another person where a track was following someone. Offline, with the whole recording analysed, each track is
-cut where its face's appearance changes abruptly (someone else sits in that tile now), and the pieces are joined
-into participants: a piece joins the participant it looks like, or the one last seen in the same place when it
+cut where its face's appearance changes abruptly (someone else sits in that tile now; a stretch of a few seconds
+that looks different between two that look alike is the same person turned away, and is not cut), and the pieces are
+joined into participants: a piece joins the participant it looks like, or the one last seen in the same place when it
 looks at least somewhat alike; two pieces seen at the same moment are never one person. A participant seen for
 less than `min_seen_s` in the whole recording (a detector's false alarm on a poster or a pattern) is discarded.
 
@@ -120,16 +121,19 @@ class IdentityRules:
     same_place_look: float = 0.65  # a piece near where a participant was last seen joins it from this likeness
     min_seen_s: float = 2.0  # a participant seen for less is a false alarm
     min_sightings: int = 3  # ... or seen fewer times
+    max_glance_s: float = 5.0  # a track's different-looking stretch this short, between two alike, is not cut
 
 
 def cut_tracks(sightings: list[Sighting], rules: IdentityRules) -> list[Piece]:
     """Each track's sightings in time order, cut where the face's look changes for good: two sightings in a row
-    unlike the piece so far and like each other. A single unlike sighting (a blink, a turn, a hand) stays."""
+    unlike the piece so far and like each other. A single unlike sighting (a blink, a turn, a hand) stays, and so
+    does a short unlike stretch followed by the first look again (`rejoin_glances`)."""
     pieces: list[Piece] = []
     by_track: dict[int, list[Sighting]] = {}
     for s in sorted(sightings, key=lambda s: (s.t, s.index)):
         by_track.setdefault(s.track_id, []).append(s)
     for track in by_track.values():
+        cut: list[Piece] = []
         piece, pending = Piece(), list[Sighting]()
         piece.add(track[0])
         for s in track[1:]:
@@ -142,15 +146,33 @@ def cut_tracks(sightings: list[Sighting], rules: IdentityRules) -> list[Piece]:
             if len(pending) >= 2 and similarity(pending[-2].signature, s.signature) >= rules.cut_below:
                 for held in pending[:-2]:
                     piece.add(held)
-                pieces.append(piece)
+                cut.append(piece)
                 piece = Piece()
                 for held in pending[-2:]:
                     piece.add(held)
                 pending = []
         for held in pending:
             piece.add(held)
-        pieces.append(piece)
+        pieces += rejoin_glances([*cut, piece], rules)
     return pieces
+
+
+def rejoin_glances(track: list[Piece], rules: IdentityRules) -> list[Piece]:
+    """One track's pieces with every short stretch that looks different between two pieces that look alike (A, B, A:
+    a head turned aside, a hand before the face) joined back into one piece."""
+    joined = [track[0]]
+    i = 1
+    while i < len(track):
+        glance, after = track[i], track[i + 1] if i + 1 < len(track) else None
+        if (after is not None and glance.last - glance.first <= rules.max_glance_s
+                and similarity(joined[-1].look(), after.look()) >= rules.same_look):
+            for held in [*glance.sightings, *after.sightings]:
+                joined[-1].add(held)
+            i += 2
+        else:
+            joined.append(glance)
+            i += 1
+    return joined
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,22 @@ def test_one_odd_sighting_does_not_cut_a_track() -> None:
     found = sightings(1, 0, range(0, 10), LEFT, 0)
     found[4] = Sighting(4, 1, 4.0, LEFT, look(3))  # a hand in front of the face, once
     assert [len(p.sightings) for p in cut_tracks(found, IdentityRules())] == [10]
+
+
+def test_a_face_turned_aside_for_a_few_seconds_stays_one_piece_and_one_participant() -> None:
+    """Turned aside, the face looks unlike itself (and the detector's box shrinks) for a few sightings, twice."""
+    turned = Box(150, 130, 140, 140)
+    found = (sightings(1, 0, range(0, 13), LEFT, 0) + sightings(1, 2, [14.0, 14.5], turned, 13)
+             + sightings(1, 0, range(16, 28), LEFT, 15) + sightings(1, 2, [29.0, 29.5, 30.0, 30.5], turned, 27)
+             + sightings(1, 0, range(32, 40), LEFT, 31))
+    assert [len(p.sightings) for p in cut_tracks(found, IdentityRules())] == [len(found)]
+    assert identify(found).participants == 1
+
+
+def test_someone_else_in_the_tile_for_longer_than_a_glance_is_still_cut() -> None:
+    found = (sightings(1, 0, range(0, 10), LEFT, 0) + sightings(1, 1, range(10, 20), LEFT, 10)
+             + sightings(1, 0, range(20, 30), LEFT, 20))
+    pieces = cut_tracks(found, IdentityRules())
+    assert [len(p.sightings) for p in pieces] == [10, 10, 10]
+    result = identify(found)
+    assert result.participants == 2 and result.participant_of[0] == result.participant_of[25] != result.participant_of[15]
