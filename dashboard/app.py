@@ -17,6 +17,7 @@ pages = {
     "Staff": [
         st.Page("views/teacher.py", title="Teacher dashboard", icon=":material/monitoring:", url_path="teacher"),
         st.Page("views/courses.py", title="Courses", icon=":material/timeline:", url_path="courses"),
+        st.Page("views/recordings.py", title="Recorded lessons", icon=":material/movie:", url_path="recordings"),
         st.Page("views/admin.py", title="Administration", icon=":material/folder_managed:", url_path="admin"),
         st.Page("views/still.py", title="Analyse a photo", icon=":material/image:", url_path="photo"),
         st.Page("views/account.py", title="Your account", icon=":material/key:", url_path="account"),

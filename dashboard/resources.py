@@ -25,6 +25,8 @@ from engine.scanning import ScanWorker
 from services.administration import Administration
 from services.joining import Joining
 from services.policy import Policy
+from services.recording_jobs import Analysers, RecordingJobs
+from services.recordings import Recordings
 from services.staff import Staff
 from services.teaching import Teaching
 from settings import Settings
@@ -155,6 +157,21 @@ def teaching() -> Teaching:
 
 def joining() -> Joining:
     return Joining(database().sessions, policy())
+
+
+@st.cache_resource
+def get_recording_jobs(url: str) -> RecordingJobs:
+    """The process's queue of uploaded recordings, analysed one at a time below the streams' priority."""
+    s = get_settings()
+    analysers = Analysers(make_detector(s.detector), classifier(), facemesh())
+    jobs = RecordingJobs(Recordings(get_database(url).sessions), analysers, policy(), rate=1.0 / s.analysis_interval,
+                         nice=s.tuning.background_nice + 5)
+    atexit.register(jobs.close)
+    return jobs
+
+
+def recording_jobs() -> RecordingJobs:
+    return get_recording_jobs(get_settings().resolved_database_url)
 
 
 def administration() -> Administration:

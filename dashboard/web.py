@@ -29,7 +29,7 @@ from settings import Settings
 log = logging.getLogger(__name__)
 COOKIE = "engage_staff"
 SIGN_IN_PATH = "/auth/sign-in"
-STAFF_PAGES = ("/teacher", "/courses", "/admin", "/photo", "/account")
+STAFF_PAGES = ("/teacher", "/courses", "/recordings", "/admin", "/photo", "/account")
 _templates = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
                          autoescape=select_autoescape(default=True))
 

@@ -46,6 +46,11 @@ def get_or_create_course(session: Session, name: str, owner: str = "") -> Course
     return course
 
 
+def optional_course(session: Session, name: str | None, owner: str) -> Course | None:
+    """The owner's course of this name (created if new; at most 200 characters), or None for no or a blank name."""
+    return get_or_create_course(session, name.strip()[:200], owner) if name and name.strip() else None
+
+
 def create_lesson(session: Session, title: str, *, owner: str = "", course: Course | None = None,
                   privacy_mode: str = "aggregate", start: bool = False) -> LessonSession:
     """A new lesson session with a fresh, unique join code."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -31,6 +33,7 @@ class VideoInfo:
     seconds: float
     width: int
     height: int
+    created: datetime | None = None  # when the recording was made, where the container says (in UTC)
 
 
 def _check_file(path: Path) -> None:
@@ -45,16 +48,28 @@ def _check_file(path: Path) -> None:
         raise MediaError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-class VideoReader:
-    """One recorded video; `sample` walks through it once."""
+def _creation_time(metadata: dict[str, str]) -> datetime | None:
+    """The container's `creation_time` (ISO 8601, as cameras and call recorders write it), if it holds a real one."""
+    try:
+        created = datetime.fromisoformat(metadata.get("creation_time", "").strip())
+    except ValueError:
+        return None
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    return created if created.year > 1970 else None  # some writers put the epoch there for "unknown"
 
-    def __init__(self, path: Path) -> None:
+
+class VideoReader:
+    """One recorded video, a file or an upload held in memory (`name` then names it in messages); `sample` walks
+    through it once."""
+
+    def __init__(self, source: Path | BinaryIO, name: str | None = None) -> None:
         import av
 
-        _check_file(path)
-        self.path = path
+        if isinstance(source, Path):
+            _check_file(source)
+        path = self.path = source if isinstance(source, Path) else Path(name or "upload")
         try:
-            self._container = av.open(str(path))
+            self._container = av.open(str(source) if isinstance(source, Path) else source, "r")
         except (av.FFmpegError, ValueError, OSError):
             raise MediaError(f"{path}: not a video this app can read (corrupt, or an unsupported format)") from None
         if not self._container.streams.video:
@@ -67,11 +82,18 @@ class VideoReader:
         if not seconds and self._container.duration:
             seconds = self._container.duration / 1_000_000  # av.time_base
         frames = stream.frames or round(seconds * fps)
-        self.info = VideoInfo(fps, frames, seconds, stream.codec_context.width, stream.codec_context.height)
+        self.info = VideoInfo(fps, frames, seconds, stream.codec_context.width, stream.codec_context.height,
+                              _creation_time(self._container.metadata))
         self._stream = stream
+        self._walk: Generator[tuple[float, np.ndarray]] | None = None
         self.bad_packets = 0  # packets the decoder refused (a damaged stretch is skipped, not fatal)
 
     def close(self) -> None:
+        """Close the file, after stopping a walk (`sample`) still decoding: a caller that stops reading part-way
+        (an error, a cancelled analysis) leaves its generator open until it is collected, and FFmpeg must not
+        read a closed container."""
+        if self._walk is not None:
+            self._walk.close()
         self._container.close()
 
     def __enter__(self) -> VideoReader:
@@ -86,6 +108,11 @@ class VideoReader:
         seconds (every frame when `every` is 0; a few frames later where skipped B-frames fall on that time).
         `on_decoded(t)` is called on the decoding thread for each decoded frame.
         `threads` decoding threads (0: FFmpeg's choice); `ahead` sampled frames are decoded ahead of the caller."""
+        self._walk = self._sample(every, on_decoded, threads, ahead)
+        return self._walk
+
+    def _sample(self, every: float, on_decoded: Callable[[float], object], threads: int,
+                ahead: int) -> Generator[tuple[float, np.ndarray]]:
         out: queue.Queue[object] = queue.Queue(max(ahead, 1))
         stop = threading.Event()
         worker = threading.Thread(target=self._decode, args=(every, on_decoded, threads, out, stop),

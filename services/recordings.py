@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.lessons import LessonError, add_participant, create_lesson, find_lesson
+from db.lessons import LessonError, add_participant, create_lesson, find_lesson, optional_course
 from db.schema import LessonSession
 from db.writer import ObservationWriter
 from engine.types import Observation
@@ -17,15 +17,18 @@ class Recordings:
         self.sessions = sessions
 
     def record(self, title: str, owner: str, *, started: datetime, seconds: float, participants: Iterable[int],
-               observations: list[Observation]) -> int:
+               observations: list[Observation], new_lesson: bool = False, course: str | None = None,
+               privacy_mode: str = "aggregate") -> int:
         """Store a recording's observations (`track_id`: the participant number) in the lesson `title`; returns its
         id. A new lesson spans the recording (`started` is its first frame) and has ended; a running lesson of that
-        title is recorded into and left running; an ended one is never written into (LessonError)."""
+        title is recorded into and left running; an ended one is never written into (LessonError). With
+        `new_lesson` a new lesson is always made (in the owner's `course`, created if new, with `privacy_mode`)."""
         with self.sessions.begin() as s:
-            lesson = find_lesson(s, title)
+            lesson = None if new_lesson else find_lesson(s, title)
             created = lesson is None
             if lesson is None:
-                lesson = create_lesson(s, title, owner=owner)
+                lesson = create_lesson(s, title, owner=owner, course=optional_course(s, course, owner),
+                                       privacy_mode=privacy_mode)
                 lesson.started_at = started
             elif lesson.ended_at is not None:
                 raise LessonError(f"a lesson named {title!r} has already ended; choose another name")

@@ -14,9 +14,9 @@ from db.courses import CourseInfo, course_for, course_trend, list_courses
 from db.lessons import (
     create_lesson,
     end_lesson,
-    get_or_create_course,
     lesson_for,
     now,
+    optional_course,
     participant_names,
     start_lesson,
     visible_lessons,
@@ -66,9 +66,8 @@ class Teaching:
         if privacy_mode == "per-student" and not self.policy.per_student_lessons:
             privacy_mode = "aggregate"
         with self.sessions.begin() as s:
-            group = get_or_create_course(s, course.strip()[:200], account.username) if course and course.strip() else None
-            return create_lesson(s, title, owner=account.username, course=group, privacy_mode=privacy_mode,
-                                 start=start).id
+            return create_lesson(s, title, owner=account.username, privacy_mode=privacy_mode, start=start,
+                                 course=optional_course(s, course, account.username)).id
 
     def lessons(self, account: Account) -> list[LessonSession]:
         """The lessons the account may see (its own; every lesson for admins), newest first."""

@@ -17,7 +17,7 @@ st.title("Analyse a photo")
 settings = get_settings()
 st.caption("The photo is analysed in memory and not stored.")
 upload_tab, camera_tab = st.tabs(["Upload", "Camera"])
-upload = upload_tab.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"])
+upload = upload_tab.file_uploader("Image", type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"], max_upload_size=50)
 snapshot = camera_tab.camera_input("Snapshot")
 source = upload or snapshot
 if source is None:

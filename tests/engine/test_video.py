@@ -55,6 +55,49 @@ def test_stopping_early_releases_the_decoder(gallery: Path) -> None:
         assert not [t for t in threading.enumerate() if t.name == "video-decode"]
 
 
+def test_closing_the_reader_mid_walk_stops_its_decoder_first(gallery: Path) -> None:
+    """An analysis that fails or is cancelled part-way leaves its walk open while the reader closes."""
+    import threading
+
+    frames = []
+    with VideoReader(gallery) as reader:
+        walk = reader.sample(0.0, ahead=1)
+        frames.append(next(walk))
+    assert not [t for t in threading.enumerate() if t.name == "video-decode"]
+    assert list(walk) == []  # the walk has ended; nothing reads the closed file
+
+
+def test_an_upload_held_in_memory_reads_like_its_file(gallery: Path) -> None:
+    import io
+
+    with VideoReader(io.BytesIO(gallery.read_bytes()), "lesson.mp4") as reader:
+        assert reader.info.frames == 100 and reader.path == Path("lesson.mp4")
+        assert len(list(reader.sample(0.5))) == 8
+    with pytest.raises(MediaError, match="^lesson.mp4: not a video"):
+        VideoReader(io.BytesIO(b"plain text" * 100), "lesson.mp4")
+
+
+def test_the_recording_time_comes_from_the_container_where_it_says(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    import av
+    import numpy as np
+
+    for stamp, expected in [("2026-03-02T09:05:00.000000Z", datetime(2026, 3, 2, 9, 5, tzinfo=UTC)),
+                            ("1970-01-01T00:00:00.000000Z", None), ("", None)]:
+        path = tmp_path / "stamped.mp4"
+        with av.open(str(path), "w") as out:
+            if stamp:
+                out.metadata["creation_time"] = stamp
+            stream = out.add_stream("mpeg4", rate=5)
+            stream.width, stream.height = 64, 48
+            for _ in range(5):
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")))
+            out.mux(stream.encode())
+        with VideoReader(path) as reader:
+            assert reader.info.created == expected, stamp
+
+
 @pytest.mark.parametrize("content, message", [(b"", "not a video"), (b"plain text, no video" * 40, "not a video")])
 def test_files_that_are_not_videos(content: bytes, message: str, tmp_path: Path) -> None:
     path = tmp_path / "lesson.mp4"
