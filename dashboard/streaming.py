@@ -16,6 +16,7 @@ from dashboard.webrtc.decoder_pool import share_decoder_threads
 from dashboard.webrtc.frame_pool import share_frame_threads
 from dashboard.webrtc.internals import check as check_internals
 from dashboard.webrtc.return_video import tune_return_video
+from dashboard.webrtc.uploads import keep_uploads_in_memory
 from db.writer import ObservationWriter
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
@@ -99,12 +100,14 @@ def frame_callback(processor: StreamProcessor,
 def tune_webrtc(settings: Settings) -> None:
     """Everything the app changes in aiortc and streamlit-webrtc for the whole process, as configured (after checking
     that the libraries still fit the patches): the returned video (dashboard.webrtc.return_video), the shared
-    threads that decode the incoming video (.decoder_pool) and those that run the frame callbacks (.frame_pool).
+    threads that decode the incoming video (.decoder_pool) and those that run the frame callbacks (.frame_pool), and
+    uploads kept in memory (.uploads).
     The app calls it once per process, and the capacity benchmarks call it so that they run the app's path."""
     check_internals()  # before anything is patched: a library that changed shape stops here, loudly
     tune_return_video(settings)
     share_decoder_threads(settings.tuning.decoder_threads)
     share_frame_threads(settings.tuning.frame_threads)
+    keep_uploads_in_memory()
 
 
 def rtc_configuration(settings: Settings) -> dict[str, object]:

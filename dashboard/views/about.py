@@ -10,7 +10,7 @@ st.markdown(f"""
 {'**on**' if settings.emotion_inference else '**off** (attention signals only)'} · teachers see windows with at least
 {settings.min_group_size} students.
 
-- Webcam frames are processed in memory and never written to disk.
+- Webcam frames, photos and recorded lessons sent by staff are processed in memory and never written to disk.
 - Records hold class probabilities, time stamps and a random participant id; exports use the random id only.
 - Emotion estimates describe facial expressions, not inner states, and are often wrong for an individual.
 

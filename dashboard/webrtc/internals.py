@@ -11,7 +11,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-PINNED: dict[str, str] = {"aiortc": "1.16.0", "av": "18.1.0", "streamlit-webrtc": "0.79.0", "streamlit": "1.67.0"}
+PINNED: dict[str, str] = {"aiortc": "1.16.0", "av": "18.1.0", "streamlit-webrtc": "0.79.0", "streamlit": "1.67.0",
+                          "starlette": "1.10.0"}
 
 
 class InternalsChanged(RuntimeError):
@@ -62,6 +63,9 @@ EXPECTED: tuple[Expectation, ...] = (
     Expectation("streamlit", "streamlit.runtime.app_session", "AppSession", "context", mentions=("_client_state",)),
     Expectation("streamlit", "streamlit.runtime.session_manager", "SessionManager.get_active_session_info", "context",
                 ("self", "session_id")),
+    Expectation("starlette", "starlette.formparsers", "MultiPartParser.spool_max_size", "uploads", kind=int),
+    Expectation("starlette", "starlette.formparsers", "MultiPartParser", "uploads",
+                mentions=("SpooledTemporaryFile(max_size=self.spool_max_size)",)),
 )
 
 
