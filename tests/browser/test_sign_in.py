@@ -2,66 +2,50 @@
 the cookie, on every app process."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from db.accounts import create_user
-from db.session import open_database
-from tests.browser.harness.run import CHROMIUM, REPO, STAFF, free_port
-from tests.browser.harness.scenario import CHROMIUM_FLAGS, MAIN, start_app
+from tests.browser.harness.run import CHROMIUM, STAFF, staff_app
+from tests.browser.harness.scenario import CHROMIUM_FLAGS, MAIN
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_teacher_stays_signed_in_across_reloads_and_sign_out_ends_the_cookie(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}"
-    _engine, sessions = open_database(url)
-    with sessions.begin() as s:
-        create_user(s, STAFF["username"], STAFF["password"], "teacher")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
-    env.update(ENGAGE_DATABASE_URL=url, ENGAGE_DATA_DIR=str(tmp_path / "data"), ENGAGE_INSTANCES="2",
-               ENGAGE_MODELS_DIR=str(REPO / "models"), PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    port = free_port()
-    app = start_app({"repo": str(REPO), "port": port, "env": env, "log": str(tmp_path / "app.log")})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-            page = browser.new_context().new_page()
-            page.goto(f"{base}/teacher")
-            page.get_by_role("link", name="Sign in").click()
-            page.get_by_role("textbox", name="Username").fill(STAFF["username"])
-            page.get_by_role("textbox", name="Password").fill("a wrong password")
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_role("alert")).to_contain_text("wrong username or password")
-            page.get_by_role("textbox", name="Password").fill(STAFF["password"])
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_text("Signed in as").wait_for(timeout=30_000)
-            assert page.url == f"{base}/teacher"  # back on the page that asked
-            cookie = next(c for c in page.context.cookies() if c["name"] == "engage_staff")
-            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
-            page.reload()
-            page.get_by_text("Signed in as").wait_for(timeout=30_000)  # a reload keeps the teacher signed in
-            tab = page.context.new_page()  # and so does a link opened in another tab
-            tab.goto(f"{base}/teacher")
-            tab.get_by_text("Signed in as").wait_for(timeout=30_000)
-            tab.close()
-            page.get_by_role("button", name="Sign out").click()
-            page.get_by_text("Staff sign-in").wait_for(timeout=30_000)
-            # the old cookie, replayed from a fresh browser (which HAProxy may send to the other process)
-            for _ in range(2):
-                other = browser.new_context()
-                other.add_cookies([cookie])
-                replay = other.new_page()
-                replay.goto(f"{base}/teacher")
-                replay.get_by_text("Staff sign-in").wait_for(timeout=30_000)
-                text = replay.inner_text(MAIN)
-                assert "session has ended" in text and "Signed in as" not in replay.inner_text("body"), text
-                other.close()
-            browser.close()
-    finally:
-        app.terminate()
-        app.wait(40)
+    with staff_app(tmp_path) as plan, sync_playwright() as pw:
+        base = f"http://127.0.0.1:{plan['port']}"
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_context().new_page()
+        page.goto(f"{base}/teacher")
+        page.get_by_role("link", name="Sign in").click()
+        page.get_by_role("textbox", name="Username").fill(STAFF["username"])
+        page.get_by_role("textbox", name="Password").fill("a wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("wrong username or password")
+        page.get_by_role("textbox", name="Password").fill(STAFF["password"])
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as").wait_for(timeout=30_000)
+        assert page.url == f"{base}/teacher"  # back on the page that asked
+        cookie = next(c for c in page.context.cookies() if c["name"] == "engage_staff")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        page.reload()
+        page.get_by_text("Signed in as").wait_for(timeout=30_000)  # a reload keeps the teacher signed in
+        tab = page.context.new_page()  # and so does a link opened in another tab
+        tab.goto(f"{base}/teacher")
+        tab.get_by_text("Signed in as").wait_for(timeout=30_000)
+        tab.close()
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_text("Staff sign-in").wait_for(timeout=30_000)
+        # the old cookie, replayed from a fresh browser (which HAProxy may send to the other process)
+        for _ in range(2):
+            other = browser.new_context()
+            other.add_cookies([cookie])
+            replay = other.new_page()
+            replay.goto(f"{base}/teacher")
+            replay.get_by_text("Staff sign-in").wait_for(timeout=30_000)
+            text = replay.inner_text(MAIN)
+            assert "session has ended" in text and "Signed in as" not in replay.inner_text("body"), text
+            other.close()
+        browser.close()

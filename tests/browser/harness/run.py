@@ -10,6 +10,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -60,6 +62,31 @@ def astronaut_scene(astronaut: np.ndarray, x: int, mirrored: bool) -> np.ndarray
 
 def free_port() -> int:
     return free_ports(1)[0]
+
+
+@contextmanager
+def staff_app(tmp: Path, role: str = "teacher", instances: int = 2) -> Iterator[dict]:  # type: ignore[type-arg]
+    """The app as scripts/run.sh starts it (`instances` behind HAProxy) on a fresh SQLite file with STAFF's account;
+    yields the plan `scenario.sign_in` and `start_app` read (its "port", "log"); the app stops afterwards."""
+    from db.accounts import create_user
+    from db.session import open_database
+    from tests.browser.harness.scenario import start_app
+
+    url = f"sqlite:///{tmp / 'data' / 'engagement.db'}"
+    engine, sessions = open_database(url)
+    with sessions.begin() as s:
+        create_user(s, STAFF["username"], STAFF["password"], role)
+    engine.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
+    env.update(ENGAGE_DATABASE_URL=url, ENGAGE_DATA_DIR=str(tmp / "data"), ENGAGE_INSTANCES=str(instances),
+               ENGAGE_MODELS_DIR=str(REPO / "models"), PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    plan = {"repo": str(REPO), "port": free_port(), "env": env, "log": str(tmp / "app.log"), "staff": STAFF}
+    app = start_app(plan)
+    try:
+        yield plan
+    finally:
+        app.terminate()
+        app.wait(40)
 
 
 def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, students: list[dict[str, str]],
