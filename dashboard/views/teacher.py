@@ -42,7 +42,8 @@ with st.expander("New lesson", expanded=False), st.form("new-lesson", clear_on_s
 
 lessons = service.lessons(account)
 if not lessons:
-    st.info("No lessons yet: create one above, then give the students its join code.")
+    st.info("No lessons yet: create one above, then give the students its join code. A lesson that was recorded "
+            "(a video call, a classroom camera) can be sent on *Recorded lessons* in the menu.")
     st.stop()
 
 ids = [lesson.id for lesson in lessons]
