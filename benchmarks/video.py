@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmarks.common import emit
 from benchmarks.galleries import GallerySpec, write_gallery
-from engine.analysis import RecordingOptions, analyse_recording
+from engine.analysis import RecordingOptions, analyse_video
 from engine.attention import FaceMesh
 from engine.classifier import load_classifier
 from engine.detectors import make_detector
@@ -64,12 +64,10 @@ def decode_only(path: Path) -> tuple[int, float, float]:
 def measure(spec: GallerySpec, path: Path, parts: tuple[object, object, object], rate: float) -> dict[str, object]:
     detector, classifier, mesh = parts
     options = RecordingOptions(rate=rate)
-    decoded = [0]
     with VideoReader(path) as reader:
         start = time.perf_counter()
-        frames = reader.sample(options.look_every, on_decoded=lambda t: decoded.__setitem__(0, decoded[0] + 1))
-        result = analyse_recording(frames, detector, classifier, options=options, started=datetime.now(UTC),  # type: ignore[arg-type]
-                                   attention=mesh, frames_decoded=lambda: decoded[0])  # type: ignore[arg-type]
+        result = analyse_video(reader, detector, classifier, options=options, started=datetime.now(UTC),  # type: ignore[arg-type]
+                               attention=mesh)  # type: ignore[arg-type]
         wall = time.perf_counter() - start
         seconds = reader.info.seconds or result.seconds
     dec_frames, _dec_seconds, dec_wall = decode_only(path)

@@ -21,7 +21,7 @@ from typing import NoReturn
 
 import cv2
 
-from engine.analysis import RecordingOptions, RecordingResult, analyse_image, analyse_recording, face_to_json
+from engine.analysis import RecordingOptions, RecordingResult, analyse_image, analyse_video, face_to_json
 from engine.annotate import draw_faces
 from engine.attention import FaceMesh
 from engine.card import ModelCardError
@@ -213,7 +213,6 @@ def analyse_file(path: Path, args: argparse.Namespace, parts: tuple[object, Emot
     from tqdm import tqdm
 
     detector, classifier = parts
-    decoded = [0]
     with VideoReader(path) as reader:
         info = reader.info
         bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of video [{elapsed}<{remaining}{postfix}]"
@@ -227,14 +226,11 @@ def analyse_file(path: Path, args: argparse.Namespace, parts: tuple[object, Emot
                 if elapsed > 0:
                     bar.set_postfix_str(f"{seconds / elapsed:.1f}x real time", refresh=False)
 
-            frames = reader.sample(options.look_every, lambda t: decoded.__setitem__(0, decoded[0] + 1))
-            result = analyse_recording(frames, detector, classifier, options=options, started=datetime.now(UTC),  # type: ignore[arg-type]
-                                       attention=attention, on_frame=progress, frames_decoded=lambda: decoded[0])
+            result = analyse_video(reader, detector, classifier, options=options, started=datetime.now(UTC),  # type: ignore[arg-type]
+                                   attention=attention, on_frame=progress)
             wall = time.perf_counter() - start
             if bar.total:
                 bar.update(bar.total - bar.n)  # the last look falls a little before the end
-    if result.frames_decoded == 0:
-        raise CliError(f"{path}: no frame could be decoded (corrupt or empty video)")
     seconds = max(info.seconds, result.seconds)
     per_participant = [
         {"participant": p.participant, "observations": p.observations, "first_s": round(p.first_s, 2),

@@ -11,9 +11,11 @@ from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector
 from engine.identity import Identities, IdentityRules, Sighting, identify, signature
+from engine.media import MediaError
 from engine.preprocess import crop_face, to_gray
 from engine.stream import StreamProcessor
 from engine.types import FaceResult, Observation, Prediction
+from engine.video import VideoReader
 
 
 def analyse_image(image: np.ndarray, detector: FaceDetector, classifier: EmotionClassifier | None,
@@ -138,3 +140,16 @@ def analyse_recording(frames: Iterable[tuple[float, np.ndarray]], detector: Face
             (obs.timestamp - started).total_seconds(), obs.prediction)
     return RecordingResult(kept, dict(sorted(participants.items())), identities, frames_decoded(), looked,
                            video_time[0], started)
+
+
+def analyse_video(reader: VideoReader, detector: FaceDetector, classifier: EmotionClassifier | None, *,
+                  options: RecordingOptions, started: datetime, attention: AttentionEstimator | None = None,
+                  on_frame: Callable[[float], object] = lambda t: None) -> RecordingResult:
+    """`analyse_recording` over a video read at the rate the options need; MediaError when no frame decodes."""
+    decoded = [0]
+    frames = reader.sample(options.look_every, lambda t: decoded.__setitem__(0, decoded[0] + 1))
+    result = analyse_recording(frames, detector, classifier, options=options, started=started, attention=attention,
+                               on_frame=on_frame, frames_decoded=lambda: decoded[0])
+    if result.frames_decoded == 0:
+        raise MediaError(f"{reader.path}: no frame could be decoded (corrupt or empty video)")
+    return result

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from db.lessons import LessonError
-from engine.analysis import RecordingOptions, analyse_recording
+from engine.analysis import RecordingOptions, analyse_video
 from engine.attention import AttentionEstimator
 from engine.classifier import EmotionClassifier
 from engine.detectors import FaceDetector
@@ -241,16 +241,11 @@ class RecordingJobs:
             if job.cancel.is_set():
                 raise Cancelled
 
-        decoded = [0]
         with VideoReader(io.BytesIO(job.data), request.file_name) as reader:
-            frames = reader.sample(self.options.look_every, lambda t: decoded.__setitem__(0, decoded[0] + 1))
-            result = analyse_recording(frames, parts.detector, parts.classifier, options=self.options,
-                                       started=request.started, attention=parts.attention, on_frame=progress,
-                                       frames_decoded=lambda: decoded[0])
+            result = analyse_video(reader, parts.detector, parts.classifier, options=self.options,
+                                   started=request.started, attention=parts.attention, on_frame=progress)
         if job.cancel.is_set():
             raise Cancelled
-        if result.frames_decoded == 0:
-            raise MediaError(f"{request.file_name}: no frame could be decoded (corrupt or empty video)")
         if not result.observations:
             raise MediaError(f"{request.file_name}: no face was found in the recording, so there is nothing to record")
         lesson_id = self.recordings.record(
