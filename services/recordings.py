@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.lessons import LessonError, add_participant, create_lesson, find_lesson, optional_course
+from db.lessons import LessonError, add_participant, create_lesson, delete_lesson_data, find_lesson, optional_course
 from db.schema import LessonSession
 from db.writer import ObservationWriter
 from engine.types import Observation
@@ -42,8 +42,12 @@ class Recordings:
         writer.close(timeout=120)
         stats = writer.stats
         if stats.written != len(observations):
+            if created:  # no half-recorded lesson is left behind: the recording may simply be sent again
+                with self.sessions.begin() as s:
+                    delete_lesson_data(s, lesson_id)
             raise LessonError(f"only {stats.written} of {len(observations)} observations were written "
-                              f"({stats.dropped} dropped, {stats.failed} failed, {stats.refused} refused)")
+                              f"({stats.dropped} dropped, {stats.failed} failed, {stats.refused} refused)"
+                              + ("; nothing was kept" if created else ""))
         if created:
             with self.sessions.begin() as s:
                 stored = s.get(LessonSession, lesson_id)

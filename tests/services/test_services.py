@@ -161,6 +161,27 @@ def test_a_recording_becomes_an_ended_lesson_and_never_writes_into_an_ended_one(
     assert next(x for x in Teaching(sessions, AGGREGATE).lessons(ALICE) if x.id == running).ended_at is None
 
 
+def test_a_recording_the_database_did_not_take_whole_leaves_no_lesson_behind(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import services.recordings
+    from services.recordings import Recordings
+
+    class Lossy(ObservationWriter):
+        """A writer whose database took only every other row (as when it went away part-way)."""
+
+        def submit(self, session_id: int, participant_id: int, obs, *args, **kw) -> bool:  # type: ignore[no-untyped-def]
+            self.seen = getattr(self, "seen", 0) + 1
+            return super().submit(session_id, participant_id, obs, *args, **kw) if self.seen % 2 else False
+
+    monkeypatch.setattr(services.recordings, "ObservationWriter", Lossy)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    observations = [replace(make_observation(ts=start + timedelta(seconds=s)), track_id=1) for s in range(10)]
+    with pytest.raises(LessonError, match="only 5 of 10 observations were written.*nothing was kept"):
+        Recordings(sessions).record("Recorded", "alice", started=start, seconds=10.0, participants=[1],
+                                    observations=observations, new_lesson=True)
+    assert Teaching(sessions, AGGREGATE).lessons(ALICE) == []
+    assert Administration(sessions, AGGREGATE).lessons() == []
+
+
 def test_an_ended_lesson_replays_its_summary_and_view_from_one_read(sessions) -> None:  # type: ignore[no-untyped-def]
     lesson_id, _people = class_of(sessions, AGGREGATE, students=3)
     teaching = Teaching(sessions, AGGREGATE)
