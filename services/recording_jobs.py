@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import BinaryIO
 
 from db.lessons import LessonError
 from engine.analysis import RecordingOptions, analyse_video
@@ -121,13 +122,19 @@ class RecordingJobs:
         self._thread: threading.Thread | None = None
 
     @staticmethod
-    def probe(data: bytes, file_name: str) -> VideoInfo:
+    def probe(data: bytes | BinaryIO, file_name: str) -> VideoInfo:
         """What the recording's container says (length, size, when it was made), or MediaError if it is no video
-        this app can read."""
-        if not data:
-            raise MediaError(f"{file_name}: the file is empty")
-        with VideoReader(io.BytesIO(data), file_name) as reader:
-            return reader.info
+        this app can read. A file object is read from its start and left there."""
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        source.seek(0)
+        try:
+            if not source.read(1):
+                raise MediaError(f"{file_name}: the file is empty")
+            source.seek(0)
+            with VideoReader(source, file_name) as reader:
+                return reader.info
+        finally:
+            source.seek(0)
 
     def submit(self, request: RecordingRequest, data: bytes) -> int:
         """Queue a recording; its job id. Refused at once, with nothing queued: no title (LessonError), not a

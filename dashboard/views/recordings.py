@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import streamlit as st
 
@@ -31,10 +32,10 @@ def clock(seconds: float) -> str:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def probe(file_id: str, name: str, _data: bytes) -> VideoInfo | str:
-    """What the container says, or the reason it cannot be read (cached per upload)."""
+def probe(file_id: str, name: str, _upload: BinaryIO) -> VideoInfo | str:
+    """What the container says, or the reason it cannot be read (once per upload, read in place: no copy)."""
     try:
-        return jobs.probe(_data, name)
+        return jobs.probe(_upload, name)
     except MediaError as exc:
         return str(exc)
 
@@ -52,8 +53,7 @@ if flash := st.session_state.pop("recordings-flash", None):
 uploads = st.session_state.setdefault("recordings-uploads", 0)  # a new key empties the uploader once a file is sent
 upload = st.file_uploader("Recording", type=sorted(s.lstrip(".") for s in VIDEO_SUFFIXES), key=f"upload-{uploads}")
 if upload is not None:
-    data = upload.getvalue()
-    info = probe(upload.file_id, upload.name, data)
+    info = probe(upload.file_id, upload.name, upload)
     if isinstance(info, str):
         st.error(f"{info}. Nothing was sent; choose another file.")
     else:
@@ -81,7 +81,7 @@ if upload is not None:
             else:
                 try:
                     jobs.submit(RecordingRequest(account.username, title, upload.name, started, course=course,
-                                                 privacy_mode=mode), data)
+                                                 privacy_mode=mode), upload.getvalue())
                 except (LessonError, MediaError) as exc:
                     st.error(f"{exc}. Nothing was queued.")
                 else:
