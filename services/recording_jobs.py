@@ -12,7 +12,6 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import BinaryIO
@@ -110,11 +109,10 @@ class RecordingJobs:
     in memory until analysed); the last `keep` finished ones stay listed."""
 
     def __init__(self, recordings: Recordings, analysers: Analysers, policy: Policy, *, rate: float = 1.0,
-                 nice: int = 0, max_waiting: int = 4, keep: int = 50,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 nice: int = 0, max_waiting: int = 4, keep: int = 50) -> None:
         self.recordings, self.analysers, self.policy = recordings, analysers, policy
         self.options = RecordingOptions(rate=rate)
-        self.nice, self.max_waiting, self.keep, self.clock = nice, max_waiting, keep, clock
+        self.nice, self.max_waiting, self.keep = nice, max_waiting, keep
         self._jobs: list[_Job] = []
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
@@ -174,7 +172,7 @@ class RecordingJobs:
 
     def status(self, owner: str | None = None) -> list[JobStatus]:
         """The recordings of `owner` (every owner's when None), newest first."""
-        now = self.clock()
+        now = time.monotonic()
         with self._changed:
             waiting = [j for j in self._jobs if j.state in (QUEUED, RUNNING)]
             shown = [j for j in self._jobs if owner is None or j.request.owner == owner]
@@ -207,7 +205,7 @@ class RecordingJobs:
             thread.join(timeout)
 
     def _finish(self, job: _Job, state: str, error: str | None = None) -> None:  # called holding the lock
-        job.state, job.error, job.ended, job.data = state, error, self.clock(), None
+        job.state, job.error, job.ended, job.data = state, error, time.monotonic(), None
         finished = [j for j in self._jobs if j.state in (DONE, FAILED, CANCELLED)]
         for old in finished[:-self.keep] if self.keep else finished:
             self._jobs.remove(old)
@@ -218,7 +216,7 @@ class RecordingJobs:
             while not self._closed:
                 job = next((j for j in self._jobs if j.state == QUEUED), None)
                 if job is not None:
-                    job.state, job.began = RUNNING, self.clock()
+                    job.state, job.began = RUNNING, time.monotonic()
                     return job
                 self._changed.wait()
         return None
