@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.streaming import tune_webrtc
-from db.lesson_ends import LessonEnds
 from db.startup import prepare_database
+from db.stream_ends import StreamEnds
 from db.writer import ObservationWriter
 from engine.attention import FaceMesh
 from engine.card import read_card
@@ -94,16 +94,16 @@ def database() -> Database:
 
 
 @st.cache_resource
-def get_lesson_ends(url: str) -> LessonEnds:
-    """Which lessons have ended, for every stream of the process (two small queries a second, on a thread of its
-    own): a student's page says the lesson ended within seconds of the teacher ending it."""
-    ends = LessonEnds(get_database(url).sessions, interval=0.5)
+def get_stream_ends(url: str) -> StreamEnds:
+    """Which students' streams must end (their lesson ended, their records were erased), for every stream of the
+    process (one small query twice a second, on a thread of its own): a student's page says so within seconds."""
+    ends = StreamEnds(get_database(url).sessions, interval=0.5)
     atexit.register(ends.close)
     return ends
 
 
-def lesson_ends() -> LessonEnds:
-    return get_lesson_ends(get_settings().resolved_database_url)
+def stream_ends() -> StreamEnds:
+    return get_stream_ends(get_settings().resolved_database_url)
 
 
 def classifier() -> EmotionClassifier | None:

@@ -58,8 +58,9 @@ def from_bgr(image: np.ndarray) -> av.VideoFrame:
 
 
 class StreamEnd:
-    """Ends one student's stream once their lesson has ended: `ended` is asked for every frame (cheap: see
-    db.lesson_ends), and the first time it says yes, `on_end` runs once (forget the tracks, close the connection)."""
+    """Ends one student's stream once their lesson has ended or their records were erased: `ended` is asked for every
+    frame (cheap: see db.stream_ends), and the first time it says yes, `on_end` runs once (forget the tracks, close
+    the connection)."""
 
     def __init__(self, ended: Callable[[], bool], on_end: Callable[[], None]) -> None:
         self._ended, self._on_end = ended, on_end
@@ -81,7 +82,7 @@ class StreamEnd:
 def frame_callback(processor: StreamProcessor,
                    end: Callable[[], bool] | None = None) -> Callable[[av.VideoFrame], av.VideoFrame]:
     """The video_frame_callback: decode to BGR, process in memory (never stored), encode back. Once `end` says so
-    (the lesson has ended) frames go back untouched: nothing more is analysed or recorded."""
+    (the lesson has ended, the student's records were erased) frames go back untouched: nothing more is analysed or recorded."""
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
         if end is not None and end():

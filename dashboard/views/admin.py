@@ -112,7 +112,8 @@ with st.expander("Delete one participant's data"):
         sure = st.checkbox("I understand this deletes this participant's records for good", key=f"sure-{who}")
         if who is not None and st.button("Delete this participant's data", key="delete-participant", disabled=not sure):
             removed = service.delete_participant(who)
-            st.session_state["flash"] = f"Deleted {removed} records of {people[who]}."
+            st.session_state["flash"] = (f"Deleted {removed} records of {people[who]}; if they were streaming, "
+                                         "their stream stops within seconds.")
             st.rerun()
     else:
         st.caption("No participants.")
@@ -123,5 +124,5 @@ with st.expander("Delete this lesson's data"):
     confirm = st.text_input("Type the lesson title to confirm", key=f"confirm-{lesson_id}")
     if st.button("Delete", type="primary", disabled=confirm.strip() != summary.title, key="delete-lesson"):
         deleted = service.delete_lesson(lesson_id)
-        st.session_state["flash"] = f"Deleted {deleted} records."
+        st.session_state["flash"] = f"Deleted {deleted} records; any student still streaming to it stops within seconds."
         st.rerun()

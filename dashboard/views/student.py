@@ -12,13 +12,14 @@ from dashboard.resources import (
     facemesh,
     get_settings,
     joining,
-    lesson_ends,
     scan_worker,
+    stream_ends,
 )
 from dashboard.streaming import StreamEnd, frame_callback, make_processor, media_constraints, rtc_configuration
 from dashboard.text import md_escape
 from dashboard.webrtc.context import keep_rendered_context, rerun_session, stop_stream, this_session_id
 from db.lessons import LessonError
+from db.stream_ends import ENDED
 from engine.stream import StreamProcessor
 from services.joining import Invitation, Membership
 
@@ -77,12 +78,17 @@ def leave() -> None:
         st.session_state.pop(key, None)
 
 
-ends = lesson_ends()
+ends = stream_ends()
 stream: dict[str, object] = st.session_state.setdefault("stream", {})  # the streamer's context, for StreamEnd
-if ends.check(joined.lesson_id):  # the page may ask the database; the video path reads the cache
+why = ends.check(joined.participant_id)  # the page may ask the database; the video path reads the cache
+if why is not None:
     stop_stream(stream.get("context"))
-    st.info(f"**{md_escape(joined.lesson)}** has ended. Your camera is no longer shared and nothing more is "
-            "recorded. Thank you!", icon=":material/check_circle:")
+    if why == ENDED:
+        st.info(f"**{md_escape(joined.lesson)}** has ended. Your camera is no longer shared and nothing more is "
+                "recorded. Thank you!", icon=":material/check_circle:")
+    else:
+        st.info(f"Your records in **{md_escape(joined.lesson)}** were deleted by the school. Your camera is no longer "
+                "shared and nothing more is recorded.", icon=":material/delete:")
     st.button("Join another lesson", type="primary", on_click=leave)
     st.stop()
 
@@ -97,14 +103,14 @@ if processor is None:
 
 
 def close_stream(processor: StreamProcessor = processor, session_id: str | None = this_session_id()) -> None:
-    """From the stream's thread, once the lesson has ended: forget the tracks, close the connection, rerun the
-    page (which then says the lesson has ended)."""
+    """From the stream's thread, once the stream must end: forget the tracks, close the connection, rerun the page
+    (which then says why)."""
     processor.close()
     stop_stream(stream.get("context"))
     rerun_session(session_id)
 
 
-lesson_id = joined.lesson_id
+participant_id = joined.participant_id
 processor.overlay = st.toggle("Show what the software sees", value=True,
                               help="Draws the box and the estimate on your own video. Only you see this.")
 streamer_key = f"student-{joined.participant_id}"
@@ -114,7 +120,7 @@ ctx = webrtc_streamer(
     mode=WebRtcMode.SENDRECV,
     rtc_configuration=rtc_configuration(settings),
     media_stream_constraints=media_constraints(settings),
-    video_frame_callback=frame_callback(processor, StreamEnd(lambda: ends.ended(lesson_id), close_stream)),
+    video_frame_callback=frame_callback(processor, StreamEnd(lambda: ends.ended(participant_id), close_stream)),
     on_video_ended=processor.close,
     async_processing=settings.tuning.async_processing,
 )

@@ -54,7 +54,7 @@ def assert_one_press(result: dict) -> None:  # type: ignore[type-arg]
 
 
 def two_students(tmp_path: Path, astronaut_bgr: np.ndarray, title: str, env: dict[str, str] | None = None,
-                 end_lesson: bool = False) -> tuple[str, dict]:  # type: ignore[type-arg]
+                 end_lesson: bool = False, erase_first: bool = False) -> tuple[str, dict]:  # type: ignore[type-arg]
     """Left (the astronaut at the frame's left) and Right (mirrored, at its right) stream to one lesson at once;
     returns the database URL and the scenario's result."""
     url, data = f"sqlite:///{tmp_path / 'data' / 'engagement.db'}", tmp_path / "data"
@@ -63,7 +63,8 @@ def two_students(tmp_path: Path, astronaut_bgr: np.ndarray, title: str, env: dic
     right = make_clip(tmp_path / "right.y4m", astronaut_scene(astronaut_bgr, 240, mirrored=True))
     result = run_scenario(tmp_path, db_url=url, data_dir=data, join_code=code, stream_seconds=8,
                           students=[{"name": "Left", "clip": str(left)}, {"name": "Right", "clip": str(right)}],
-                          shots_dir=tmp_path / "shots", env_overrides=env, end_lesson=end_lesson)
+                          shots_dir=tmp_path / "shots", env_overrides=env, end_lesson=end_lesson,
+                          erase_first=erase_first)
     return url, result
 
 
@@ -117,26 +118,31 @@ def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: 
     assert 0.17 * width < centre["Left"] < 0.37 * width and 0.63 * width < centre["Right"] < 0.83 * width, centre
 
 
-def test_two_app_instances_serve_a_student_each_until_the_teacher_ends_the_lesson(tmp_path: Path,
-                                                                                   astronaut_bgr: np.ndarray) -> None:
+def test_two_app_instances_serve_a_student_each_until_one_is_erased_and_the_teacher_ends_the_lesson(
+        tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
     """ENGAGE_INSTANCES=2 (dashboard.serve): each browser is pinned to an instance, a new one to the less busy, and
-    the teacher, pinned to one of them, sees the whole class (the instances share the database). When the teacher
-    ends the lesson, both students' streams stop and their pages say so, on either instance, and no observation
-    is stored after the lesson's end."""
-    url, result = two_students(tmp_path, astronaut_bgr, "Two instances", {"ENGAGE_INSTANCES": "2"}, end_lesson=True)
+    the teacher, pinned to one of them, sees the whole class (the instances share the database). An admin erases
+    Left's records while both stream: Left's stream stops and the page says so, and none of Left's rows is stored
+    afterwards. When the teacher ends the lesson, Right's stream stops too and the page says so, whichever instance
+    serves it, and no observation is stored after the lesson's end."""
+    url, result = two_students(tmp_path, astronaut_bgr, "Two instances", {"ENGAGE_INSTANCES": "2"}, end_lesson=True,
+                               erase_first=True)
     instances = [student["instance"] for student in result["students"]]
     assert sorted(instances) == ["app1", "app2"], f"{instances}\n{diagnosis(result, tmp_path)}"  # one student on each
-    counts = {name: len(rs) for name, rs in rows_by_student(url).items()}
-    assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
     assert_one_press(result)
     streaming = re.search(r"Streaming now\s+(\d+)", result["teacher_text"])
     assert streaming and int(streaming.group(1)) == 2, result["teacher_text"][:500]
     app_log = (tmp_path / "app.log").read_text(errors="replace")
     assert "2 instances ready behind http://127.0.0.1" in app_log
-    for student in result["students"]:
-        seen = student["ended_seen_s"]
-        assert seen is not None and seen <= 5, f"{student['name']}: {seen}\n{student['ended_text'][:400]}"
-        assert student["player_after_end"] == 0, student["ended_text"][:400]  # the player is gone: nothing to restart
+    left, right = result["students"]
+    seen = left["erased_seen_s"]
+    assert seen is not None and seen <= 5, f"Left: {seen}\n{left['erased_text'][:400]}"
+    assert left["player_after_erasure"] == 0, left["erased_text"][:400]
+    seen = right["ended_seen_s"]
+    assert seen is not None and seen <= 5, f"Right: {seen}\n{right['ended_text'][:400]}"
+    assert right["player_after_end"] == 0, right["ended_text"][:400]  # the player is gone: nothing to restart
+    counts = {name: len(rs) for name, rs in rows_by_student(url).items()}
+    assert counts.get("Left", 0) == 0 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
     _engine, sessions = open_database(url)
     with sessions() as s:
         ended_at = s.scalar(select(LessonSession.ended_at))

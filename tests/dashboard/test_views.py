@@ -192,6 +192,28 @@ def test_consent_says_what_this_lesson_shows_and_nothing_is_recorded_without_it(
     assert "tick the box" in at.error[0].value and count(app_env.url, Participant.id) == 0
 
 
+def test_a_student_whose_records_were_erased_is_told_and_streams_no_more(app_env: Env) -> None:
+    """AppTest cannot run the streamer itself (tests/browser does): a page that still streams reaches it, past the
+    overlay toggle; an erased student's page stops before it."""
+    from db.retention import delete_participant_data
+
+    lesson_id = fill_lesson(app_env.url, "Biology", students=3, seconds=5)
+    _engine, sessions = open_database(app_env.url)
+    with sessions() as s:
+        ann, ben = s.scalars(select(Participant.id).where(Participant.session_id == lesson_id)).all()[:2]
+    with sessions.begin() as s:
+        delete_participant_data(s, ann)  # an admin erases Ann's records while the lesson runs
+    pages = []
+    for who in (ann, ben):
+        student = AppTest.from_file(str(VIEWS / "student.py"), default_timeout=TIMEOUT)
+        student.session_state["student"] = Membership(lesson_id, "Biology", who, f"Student {who}")
+        pages.append(student.run())
+    erased, other = pages
+    assert "were deleted by the school" in erased.info[0].value and not erased.toggle
+    assert [b.label for b in erased.button] == ["Join another lesson"]
+    assert not other.info and [t.label for t in other.toggle] == ["Show what the software sees"]  # Ben streams on
+
+
 def test_attention_only_consent_mentions_no_emotion_analysis() -> None:
     from dashboard.consent import consent_text
 

@@ -91,12 +91,14 @@ def staff_app(tmp: Path, role: str = "teacher", instances: int = 2) -> Iterator[
 
 def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, students: list[dict[str, str]],
                  stream_seconds: float, shots_dir: Path, measure_seconds: float = 0.0,
-                 env_overrides: dict[str, str] | None = None, end_lesson: bool = False) -> dict:  # type: ignore[type-arg]
+                 env_overrides: dict[str, str] | None = None, end_lesson: bool = False,
+                 erase_first: bool = False) -> dict:  # type: ignore[type-arg]
     """Run tests/browser/harness/scenario.py in a new network namespace; the lesson must be owned by STAFF's account.
 
     The app starts as scripts/run.sh starts it (dashboard.serve: ENGAGE_INSTANCES processes; by default one per core). With
     `measure_seconds`, the app's CPU use (its process and those it started) is sampled idle and then while every
-    student streams. With `end_lesson`, the teacher ends the lesson at the end and each student's page is watched."""
+    student streams. With `erase_first`, an admin then erases the first student's records and their page is watched;
+    with `end_lesson`, the teacher ends the lesson at the end and each (other) student's page is watched."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
     env.update(ENGAGE_DATABASE_URL=db_url, ENGAGE_DATA_DIR=str(data_dir), ENGAGE_MODELS_DIR=str(REPO / "models"),
                ENGAGE_ANALYSIS_INTERVAL="0.5", PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2",
@@ -105,7 +107,7 @@ def run_scenario(tmp: Path, *, db_url: str, data_dir: Path, join_code: str, stud
     plan = {"repo": str(REPO), "port": free_port(), "env": env, "log": str(tmp / "app.log"), "join_code": join_code,
             "students": students, "stream_seconds": stream_seconds, "chromium": CHROMIUM,
             "shots_dir": str(shots_dir), "result": str(tmp / "result.json"), "staff": STAFF,
-            "measure_seconds": measure_seconds, "end_lesson": end_lesson}
+            "measure_seconds": measure_seconds, "end_lesson": end_lesson, "erase_first": erase_first}
     (tmp / "plan.json").write_text(json.dumps(plan))
     command = f"{NETNS_SETUP} && exec {sys.executable} {REPO / 'tests/browser/harness/scenario.py'} {tmp / 'plan.json'}"
     proc = subprocess.run(["unshare", "-n", "bash", "-c", command], capture_output=True, text=True, timeout=600)

@@ -21,6 +21,10 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+REPO = Path(__file__).resolve().parents[3]
+if str(REPO) not in sys.path:  # run as a script: the app's packages for the admin's erasure (erase_student)
+    sys.path.insert(0, str(REPO))
+
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
@@ -147,6 +151,31 @@ def sign_in(page: Page, plan: dict, path: str) -> None:  # type: ignore[type-arg
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
 
 
+def erase_student(plan: dict, page: Page, student: dict[str, object], shots: Path) -> None:  # type: ignore[type-arg]
+    """An admin erases this student's records (through the service the Administration page calls) while they
+    stream; the entry gets how long their page took to say so and what it said."""
+    from sqlalchemy import select
+
+    from db.schema import Participant
+    from db.session import open_database
+    from services.administration import Administration
+    from services.policy import Policy
+
+    _engine, sessions = open_database(plan["env"]["ENGAGE_DATABASE_URL"])
+    with sessions() as s:
+        participant = s.scalar(select(Participant.id).where(Participant.display_name == student["name"]))
+    Administration(sessions, Policy()).delete_participant(participant)  # type: ignore[arg-type]
+    erased = time.monotonic()
+    try:
+        page.get_by_text("were deleted by the school").first.wait_for(timeout=30_000)
+        student["erased_seen_s"] = round(time.monotonic() - erased, 1)
+    except PlaywrightTimeout:
+        student["erased_seen_s"] = None
+    student["erased_text"] = page.inner_text(MAIN)
+    student["player_after_erasure"] = page.locator("iframe[title*='webrtc']").count()
+    page.screenshot(path=str(shots / f"{student['name']}-erased.png"), full_page=True)
+
+
 def end_lesson(teacher: Page, pages: list[Page], joined: list[dict[str, object]], shots: Path) -> None:
     """The teacher presses End lesson; each student's entry gets how long their page took to say so (seconds after
     the press, or None) and what it said then."""
@@ -160,7 +189,7 @@ def end_lesson(teacher: Page, pages: list[Page], joined: list[dict[str, object]]
             joined[i]["ended_seen_s"] = None
         joined[i]["ended_text"] = page.inner_text(MAIN)
         joined[i]["player_after_end"] = page.locator("iframe[title*='webrtc']").count()
-        page.screenshot(path=str(shots / f"student{i}-ended.png"), full_page=True)
+        page.screenshot(path=str(shots / f"{joined[i]['name']}-ended.png"), full_page=True)
 
 
 def main(plan_path: str) -> int:
@@ -206,8 +235,11 @@ def main(plan_path: str) -> int:
             time.sleep(4)  # one live refresh
             teacher.screenshot(path=str(shots / "teacher.png"), full_page=True)
             result["teacher_text"] = teacher.inner_text(MAIN)
+            if plan.get("erase_first"):
+                erase_student(plan, pages[0], joined[0], shots)
             if plan.get("end_lesson"):
-                end_lesson(teacher, pages, joined, shots)
+                first = 1 if plan.get("erase_first") else 0
+                end_lesson(teacher, pages[first:], joined[first:], shots)
             for page in pages:
                 page.close()
             for browser in browsers:
