@@ -1,6 +1,7 @@
 """Pure chart builders: DataFrame (or typed result) in, Plotly figure out. No Streamlit here."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import tzinfo
 
@@ -72,10 +73,11 @@ def empty_figure(message: str) -> go.Figure:
 
 
 def mood_area(shares: pd.DataFrame, title: str = "Class mood over time", time_title: str = "Time",
-              tick_minutes: int | None = None) -> go.Figure:
-    """Stacked area of the seven emotion shares per window (rows of `emotion_shares`)."""
+              tick_minutes: int | None = None, empty: str = "No emotion data yet") -> go.Figure:
+    """Stacked area of the seven emotion shares per window (rows of `emotion_shares`); `empty` says why there are
+    none."""
     if shares.empty:
-        return empty_figure("No emotion data yet")
+        return empty_figure(empty)
     long = shares.melt(id_vars="window", value_vars=list(EMOTIONS), var_name="emotion", value_name="share")
     fig = px.area(long, x="window", y="share", color="emotion", color_discrete_map=EMOTION_COLOURS,
                   category_orders={"emotion": list(EMOTIONS)}, title=title)
@@ -101,11 +103,11 @@ ATTENTION_LABELS = {state: state.replace("_", " ") for state in ATTENTION_STATES
 
 
 def attention_line(attention: pd.DataFrame, title: str = "Attention", time_title: str = "Time",
-                   tick_minutes: int | None = None) -> go.Figure:
+                   tick_minutes: int | None = None, empty: str = "No attention data yet") -> go.Figure:
     """Share of the class attentive (eyes open, facing the screen), looking down, looking away and with eyes
-    closed."""
+    closed; `empty` says why there are none."""
     if attention.empty:
-        return empty_figure("No attention data yet")
+        return empty_figure(empty)
     long = attention.rename(columns=ATTENTION_LABELS).melt(
         id_vars="window", value_vars=list(ATTENTION_LABELS.values()), var_name="signal", value_name="share")
     fig = px.line(long, x="window", y="share", color="signal", title=title,
@@ -121,7 +123,8 @@ def participants_line(shares: pd.DataFrame, title: str = "Students streaming", t
     if shares.empty:
         return empty_figure("Nobody streaming yet")
     fig = px.line(shares, x="window", y="participants", title=title, markers=True)
-    fig.update_layout(yaxis={"rangemode": "tozero", "title": None}, height=260, **LAYOUT)
+    step = max(1, math.ceil(int(shares["participants"].max()) / 5))  # whole students: no 0.5 ticks
+    fig.update_layout(yaxis={"rangemode": "tozero", "title": None, "tick0": 0, "dtick": step}, height=260, **LAYOUT)
     return finish(fig, time_title, tick_minutes)
 
 

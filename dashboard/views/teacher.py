@@ -94,16 +94,19 @@ def render_mood(lesson: LessonSession, live: bool, focus: Moment | None = None, 
                 f"{min_group}, to protect privacy.", icon=":material/group:")
     elif view.hidden:
         st.caption(f"Windows with fewer than {min_group} students are hidden to protect privacy.")
+    hidden = f"Hidden until {min_group} students stream at once, to protect privacy" if view.hidden else None
     if settings.emotion_inference:
         left, right = st.columns([2, 1])
-        left.plotly_chart(charts.zoom_to(charts.mood_area(in_zone(view.mood, "window", zone), time_title=time_title),
-                                         focus, zone), key="mood")
+        mood = charts.mood_area(in_zone(view.mood, "window", zone), time_title=time_title,
+                                empty=hidden or "No emotion data yet")
+        left.plotly_chart(charts.zoom_to(mood, focus, zone), key="mood")
         if live and view.current_hidden:  # never an older window shown as the current one
             right.info(f"Right now: fewer than {min_group} students in the latest window.")
         else:
             right.plotly_chart(charts.current_distribution(view.mood, "Right now" if live else "Last window"), key="now")
     if view.measured_attention or not settings.emotion_inference:
-        fig = charts.attention_line(in_zone(view.attention, "window", zone), time_title=time_title)
+        fig = charts.attention_line(in_zone(view.attention, "window", zone), time_title=time_title,
+                                    empty=hidden or "No attention data yet")
         st.plotly_chart(charts.zoom_to(fig, focus, zone), key="attention")
     people = in_zone(view.people, "window", zone)
     st.plotly_chart(charts.zoom_to(charts.participants_line(people, time_title=time_title), focus, zone), key="people")

@@ -13,3 +13,22 @@ def test_the_attention_chart_names_its_lines_in_words() -> None:
     assert set(lines) == {"attentive", "looking down", "looking away", "eyes closed"}
     assert lines["looking down"] == [0.5, 0.8, 1.0]
     assert not fig.layout.legend.title.text
+
+
+def test_students_are_counted_in_whole_numbers_on_the_axis() -> None:
+    from dashboard.charts import participants_line
+
+    windows = pd.date_range("2026-11-02 09:00", periods=3, freq="10s", tz="UTC")
+    small = participants_line(pd.DataFrame({"window": windows, "participants": [1, 2, 2]}))
+    large = participants_line(pd.DataFrame({"window": windows, "participants": [12, 30, 28]}))
+    assert (small.layout.yaxis.tick0, small.layout.yaxis.dtick) == (0, 1)  # 0, 1, 2: no 0.5 students
+    assert large.layout.yaxis.dtick == 6
+
+
+def test_an_empty_chart_says_why() -> None:
+    from dashboard.charts import mood_area
+
+    empty = pd.DataFrame(columns=["window"])
+    assert mood_area(empty).layout.annotations[0].text == "No emotion data yet"
+    hidden = attention_line(empty, empty="Hidden until 3 students stream at once, to protect privacy")
+    assert hidden.layout.annotations[0].text.startswith("Hidden until 3 students")

@@ -79,6 +79,8 @@ def test_aggregate_mode_hides_windows_with_too_few_students(app_env: Env) -> Non
     at = run("teacher.py")
     assert any("2 students streaming: class figures appear from 3" in i.value for i in at.info)
     assert any("Right now: fewer than 3 students in the latest window" in i.value for i in at.info)  # nothing stale
+    charts = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Hidden until 3 students stream at once" in charts and "No emotion data yet" not in charts  # not "no data"
 
 
 def test_a_replay_says_which_windows_are_hidden(app_env: Env) -> None:
