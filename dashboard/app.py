@@ -12,23 +12,34 @@ import streamlit as st  # noqa: E402
 import streamlit_webrtc  # noqa: E402,F401
 
 st.set_page_config(page_title="Classroom engagement", page_icon=":material/school:", layout="wide")
+from dashboard.auth import sign_out_button, signed_in  # noqa: E402
+from dashboard.webrtc.context import note_page  # noqa: E402
+
+# Students see the student page and the privacy page, and the teacher dashboard, where staff sign in. Every other
+# staff page appears once its account may use it; until then it stays reachable by its address (a bookmark, the
+# sign-in page's way back), where it asks for a sign-in.
+account = signed_in()
+staff = account is not None
+admin = staff and account.is_admin  # type: ignore[union-attr]
+
+
+def staff_page(view: str, title: str, icon: str, url_path: str, shown: bool) -> st.Page:
+    return st.Page(view, title=title, icon=icon, url_path=url_path, visibility="visible" if shown else "hidden")
+
+
 pages = {
     "Students": [st.Page("views/student.py", title="Join a lesson", icon=":material/videocam:", url_path="join", default=True)],
     "Staff": [
         st.Page("views/teacher.py", title="Teacher dashboard", icon=":material/monitoring:", url_path="teacher"),
-        st.Page("views/courses.py", title="Courses", icon=":material/timeline:", url_path="courses"),
-        st.Page("views/recordings.py", title="Recorded lessons", icon=":material/movie:", url_path="recordings"),
-        st.Page("views/admin.py", title="Administration", icon=":material/folder_managed:", url_path="admin"),
-        st.Page("views/still.py", title="Analyse a photo", icon=":material/image:", url_path="photo"),
-        st.Page("views/account.py", title="Your account", icon=":material/key:", url_path="account"),
+        staff_page("views/courses.py", "Courses", ":material/timeline:", "courses", staff),
+        staff_page("views/recordings.py", "Recorded lessons", ":material/movie:", "recordings", staff),
+        staff_page("views/admin.py", "Administration", ":material/folder_managed:", "admin", admin),
+        staff_page("views/still.py", "Analyse a photo", ":material/image:", "photo", staff),
+        staff_page("views/account.py", "Your account", ":material/key:", "account", staff),
     ],
     "Help": [st.Page("views/about.py", title="Privacy & lawful use", icon=":material/lock:", url_path="about")],
 }
 navigation = st.navigation(pages)
-from dashboard.webrtc.context import note_page  # noqa: E402
-
 note_page(st.session_state, navigation.url_path)  # every full run (fragment reruns do not run this file)
-from dashboard.auth import sign_out_button  # noqa: E402
-
-sign_out_button()
+sign_out_button(account)
 navigation.run()

@@ -53,8 +53,8 @@ def sign_in_prompt() -> None:
             'font-weight:600">Sign in</a>')
 
 
-def sign_out_button() -> None:
-    account = signed_in()
+def sign_out_button(account: Account | None) -> None:
+    """Who is signed in, and a way out, in the sidebar of every page (nothing for students)."""
     if account is None:
         return
     st.sidebar.caption(f"Signed in as **{md_escape(account.username)}** ({account.role})")
