@@ -18,7 +18,7 @@ EMOTION_COLOURS: dict[str, str] = {
     "Angry": "#d62728", "Disgust": "#2ca02c", "Fear": "#9467bd", "Happy": "#f2c12e", "Sad": "#1f77b4",
     "Surprise": "#17becf", "Neutral": "#b0b0b0",
 }
-LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "y": -0.25}}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "yanchor": "top", "y": -0.34}}
 
 
 def finish(fig: go.Figure, time_title: str | None = None, tick_minutes: int | None = None) -> go.Figure:

@@ -90,8 +90,10 @@ def seed(url: str) -> str:
             if k == 5 and 200 < second < 320:
                 continue  # one student steps away for two minutes
             probs = synthetic_probabilities(rng, second, k)
+            roll = rng.random()
+            state = AWAY if roll < 0.08 else DOWN if roll > 0.85 else ATTENTIVE
             writer.submit(running, pid, Observation(start + timedelta(seconds=second), k + 1, Box(200, 120, 160, 160),
-                                                   Prediction(EMOTIONS, probs), "demo"))
+                                                   Prediction(EMOTIONS, probs), "demo", attention=state))
     writer.close()
     return code
 
