@@ -161,9 +161,14 @@ def joining() -> Joining:
 
 @st.cache_resource
 def get_recording_jobs(url: str) -> RecordingJobs:
-    """The process's queue of uploaded recordings, analysed one at a time below the streams' priority."""
+    """The process's queue of uploaded recordings, analysed one at a time below the streams' priority, with models
+    of its own: the streams' shared models serialise their calls with a lock, which a low-priority thread holding it
+    while descheduled would make the live analysis wait for."""
     s = get_settings()
-    analysers = Analysers(make_detector(s.detector), classifier(), facemesh())
+    model = load_classifier(resolve_model(s.models_dir, s.model), s.runtime, s.inference_threads) \
+        if s.emotion_inference else None
+    mesh = FaceMesh(s.facemesh_path) if s.attention and s.facemesh_path.exists() else None
+    analysers = Analysers(make_detector(s.detector), model, mesh)
     jobs = RecordingJobs(Recordings(get_database(url).sessions), analysers, policy(), rate=1.0 / s.analysis_interval,
                          nice=s.tuning.background_nice + 5)
     atexit.register(jobs.close)

@@ -101,3 +101,13 @@ def test_an_admin_sees_every_teachers_recordings_with_their_sender(app_env: Env,
     admin = run("recordings.py", Account("root", "admin"))
     assert "sent by teacher" in " ".join(m.value for m in admin.markdown)
     assert Path(job.request.file_name).name == "call.mp4"
+
+
+def test_recordings_are_analysed_with_models_of_their_own(app_env: Env) -> None:
+    """Not the streams' shared model: its lock, held by the low-priority recordings thread, would stall the live
+    analysis. (The test models folder has no landmark model; the same holds for it.)"""
+    from dashboard.resources import classifier, recording_jobs
+
+    run("recordings.py")
+    parts = recording_jobs().analysers
+    assert parts.classifier is not None and classifier() is not None and parts.classifier is not classifier()
