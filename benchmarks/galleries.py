@@ -159,6 +159,17 @@ class Gallery:
         return self._frame
 
 
+def classroom(side: int) -> np.ndarray:
+    """A 1080p camera picture of twelve real faces, `side` pixels each, in two rows of six."""
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    for i, face in enumerate(real_faces(12)):
+        row, col = divmod(i, 6)
+        tile = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
+        frame[200 + row * 400 : 200 + row * 400 + side, 100 + col * 300 : 100 + col * 300 + side] = (
+            tile if tile.ndim == 3 else cv2.cvtColor(tile, cv2.COLOR_GRAY2BGR))
+    return frame
+
+
 def write_gallery(path: Path, spec: GallerySpec, on_frame: Callable[[], object] = lambda: None) -> Path:
     """Record the gallery as H.264 (libx264, yuv420p) in an MP4 at `path`."""
     gallery = Gallery(spec)

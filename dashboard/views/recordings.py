@@ -69,6 +69,9 @@ if upload is not None:
                                   help="Lessons of one course are compared on the Courses page")
             mode = st.selectbox("Privacy", modes, help="Class-level figures only, unless your school allows "
                                                        "per-student views")
+            kind = st.radio("What the recording shows", ["A video call's gallery", "A classroom camera"],
+                            horizontal=True, help="A classroom camera's faces are small: the server then looks for "
+                                                  "faces down to about 40 pixels, which takes longer")
             left, right = st.columns(2)
             day = left.date_input("Day of the lesson", value=began.date())
             at = right.time_input(f"Recording began at ({zone_name(zone)})", value=began.time(), step=60,
@@ -81,7 +84,8 @@ if upload is not None:
             else:
                 try:
                     jobs.submit(RecordingRequest(account.username, title, upload.name, started, course=course,
-                                                 privacy_mode=mode), upload.getvalue())
+                                                 privacy_mode=mode, small_faces=kind == "A classroom camera"),
+                                upload.getvalue())
                 except (LessonError, MediaError) as exc:
                     st.error(f"{exc}. Nothing was queued.")
                 else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from benchmarks.galleries import GallerySpec, write_gallery
+from benchmarks.galleries import GallerySpec, classroom, write_gallery
 from cli.analyze import main
 from tests.conftest import REPO
 
@@ -109,3 +109,17 @@ def test_lessons_belong_to_the_teacher_named(recordings: Path, shipped_models: N
     assert main([video, "--db", url, "--session", "Tue", "--owner", "alice", "--no-progress"]) == 0
     with sessions() as s:
         assert s.scalars(select(LessonSession.owner)).all() == ["alice"]
+
+
+def test_a_classroom_camera_recording_needs_small_faces(tmp_path: Path, shipped_models: None,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.common import write_h264
+
+    frame = classroom(50)
+    video = write_h264(tmp_path / "classroom.mp4", (frame for _ in range(40)), fps=5, width=1920, height=1080)
+    found = {}
+    for flags in ([], ["--small-faces"]):
+        assert main([str(video), "--rate", "1", "--json", "--no-attention", *flags]) == 0
+        (summary,) = json_lines(capsys)
+        found[" ".join(flags)] = summary["participants"]
+    assert found[""] == 0 and found["--small-faces"] >= 10, found

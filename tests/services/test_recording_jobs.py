@@ -53,8 +53,10 @@ class HeldDetector:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.scanning = threading.Event()
+        self.widths: set[int] = set()  # of the copies scanned
 
     def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None) -> list[Face]:
+        self.widths.add(image.shape[1])
         self.scanning.set()
         self.release.wait(30)
         return []
@@ -145,6 +147,19 @@ def test_a_cancelled_recording_stops_and_records_nothing(sessions, gallery: byte
         jobs.close()
     assert states == [CANCELLED, CANCELLED]
     assert Teaching(sessions, Policy()).lessons(ALICE) == []
+
+
+def test_a_classroom_camera_is_scanned_for_small_faces(sessions, gallery: bytes) -> None:  # type: ignore[no-untyped-def]
+    widths = []
+    for small_faces in (False, True):
+        jobs, detector = held_jobs(sessions)
+        detector.release.set()
+        try:
+            jobs.wait(jobs.submit(request(small_faces=small_faces), gallery), timeout=60)
+        finally:
+            jobs.close()
+        widths.append(detector.widths)
+    assert widths == [{640}, {SPEC.width}]  # the 1280-px recording scanned on a 640-px copy, or whole
 
 
 def test_per_student_recordings_need_a_deployment_that_allows_them(sessions, gallery: bytes) -> None:  # type: ignore[no-untyped-def]
