@@ -59,8 +59,11 @@ if upload is not None:
     else:
         st.write(f"**{md_escape(upload.name)}**: {clock(info.seconds) if info.seconds else 'length unknown'}, "
                  f"{info.width}×{info.height}, {info.fps:.0f} frames a second")
-        began = info.created or datetime.now(UTC) - timedelta(seconds=info.seconds)
-        began = began.astimezone(zone).replace(second=0, microsecond=0)
+        # fixed per upload: a default that moved with the clock would make Streamlit treat the inputs as new ones and
+        # drop what the teacher typed
+        began = st.session_state.setdefault(f"began-{upload.file_id}", (
+            info.created or datetime.now(UTC) - timedelta(seconds=info.seconds)).astimezone(zone).replace(
+            second=0, microsecond=0))
         modes = ["aggregate", "per-student"] if service.policy.per_student_lessons else [settings.privacy_mode]
         with st.form("send-recording"):
             title = st.text_input("Lesson title", value=Path(upload.name).stem[:200])
