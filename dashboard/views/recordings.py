@@ -82,8 +82,12 @@ if upload is not None:
             send = st.form_submit_button("Analyse", type="primary")
         if send:
             started = datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+            kept = settings.retention_days
             if started + timedelta(seconds=info.seconds) > datetime.now(UTC) + timedelta(minutes=1):
                 st.error("That start time would put the end of the lesson in the future; check the day and time.")
+            elif kept and started < datetime.now(UTC) - timedelta(days=kept):
+                st.error(f"That lesson is older than the {kept} days this school keeps records, so its records "
+                         "would be deleted straight away; check the day.")
             else:
                 try:
                     jobs.submit(RecordingRequest(account.username, title, upload.name, started, course=course,

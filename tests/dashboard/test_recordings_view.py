@@ -85,6 +85,17 @@ def test_a_start_time_that_puts_the_end_in_the_future_is_refused(app_env: Env, g
     assert recording_jobs().status() == []
 
 
+def test_a_lesson_older_than_the_retention_period_is_refused(app_env: Env, gallery: bytes) -> None:
+    from dashboard.resources import recording_jobs
+
+    at = run("recordings.py")
+    at.file_uploader[0].set_value(("call.mp4", gallery, "video/mp4")).run()
+    at.date_input[0].set_value((datetime.now() - timedelta(days=31)).date())  # ENGAGE_RETENTION_DAYS: 30
+    at.button[0].click().run()
+    assert "older than the 30 days this school keeps records" in at.error[0].value
+    assert recording_jobs().status() == []
+
+
 def test_the_page_is_for_staff(app_env: Env) -> None:
     at = run("recordings.py", account=None)
     assert at.subheader[0].value == "Staff sign-in" and not at.file_uploader
