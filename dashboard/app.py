@@ -11,7 +11,10 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, th
 import streamlit as st  # noqa: E402
 import streamlit_webrtc  # noqa: E402,F401
 
-st.set_page_config(page_title="Classroom engagement", page_icon=":material/school:", layout="wide")
+# The tab's icon is served by the app itself: a Material icon as page_icon is fetched from fonts.gstatic.com, which a
+# school network may block and which would tell Google who opens the page.
+st.set_page_config(page_title="Classroom engagement", page_icon=str(ROOT / "dashboard" / "assets" / "icon.png"),
+                   layout="wide")
 from dashboard.auth import sign_out_button, signed_in  # noqa: E402
 from dashboard.webrtc.context import note_page  # noqa: E402
 
