@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from db.accounts import Account, AccountError, create_user
 from db.lessons import LessonError
+from db.schema import ObservationRow
 from db.writer import ObservationWriter
 from engine.types import AttentionSignals
 from services.administration import Administration
@@ -161,25 +164,44 @@ def test_a_recording_becomes_an_ended_lesson_and_never_writes_into_an_ended_one(
     assert next(x for x in Teaching(sessions, AGGREGATE).lessons(ALICE) if x.id == running).ended_at is None
 
 
-def test_a_recording_the_database_did_not_take_whole_leaves_no_lesson_behind(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_recording_the_database_fails_part_way_through_leaves_no_lesson_behind(sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import services.recordings
     from services.recordings import Recordings
 
-    class Lossy(ObservationWriter):
-        """A writer whose database took only every other row (as when it went away part-way)."""
+    inserts = []
 
-        def submit(self, session_id: int, participant_id: int, obs, *args, **kw) -> bool:  # type: ignore[no-untyped-def]
-            self.seen = getattr(self, "seen", 0) + 1
-            return super().submit(session_id, participant_id, obs, *args, **kw) if self.seen % 2 else False
+    def fail_the_second_insert(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO observations"):
+            inserts.append(statement)
+            if len(inserts) == 2:
+                raise OperationalError(statement, None, Exception("disk I/O error"))
 
-    monkeypatch.setattr(services.recordings, "ObservationWriter", Lossy)
+    monkeypatch.setattr(services.recordings, "CHUNK", 4)  # 10 observations: three INSERTs
+    event.listen(sessions.kw["bind"], "before_cursor_execute", fail_the_second_insert)
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     observations = [replace(make_observation(ts=start + timedelta(seconds=s)), track_id=1) for s in range(10)]
-    with pytest.raises(LessonError, match="only 5 of 10 observations were written.*nothing was kept"):
-        Recordings(sessions).record("Recorded", "alice", started=start, seconds=10.0, participants=[1],
-                                    observations=observations, new_lesson=True)
+    try:
+        with pytest.raises(LessonError, match="did not store the recording .disk I/O error.; nothing was kept"):
+            Recordings(sessions).record("Recorded", "alice", started=start, seconds=10.0, participants=[1],
+                                        observations=observations, new_lesson=True)
+    finally:
+        event.remove(sessions.kw["bind"], "before_cursor_execute", fail_the_second_insert)
+    assert len(inserts) == 2  # the first chunk had been sent when the database failed
     assert Teaching(sessions, AGGREGATE).lessons(ALICE) == []
     assert Administration(sessions, AGGREGATE).lessons() == []
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ObservationRow)) == 0
+
+
+def test_a_recording_with_observations_after_its_end_is_refused_whole(sessions) -> None:  # type: ignore[no-untyped-def]
+    from services.recordings import Recordings
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    observations = [replace(make_observation(ts=start + timedelta(seconds=s)), track_id=1) for s in range(10)]
+    with pytest.raises(LessonError, match="1 of 10 observations fall after the recording's end; nothing was kept"):
+        Recordings(sessions).record("Recorded", "alice", started=start, seconds=8.5, participants=[1],
+                                    observations=observations, new_lesson=True)
+    assert Teaching(sessions, AGGREGATE).lessons(ALICE) == []
 
 
 def test_an_ended_lesson_replays_its_summary_and_view_from_one_read(sessions) -> None:  # type: ignore[no-untyped-def]
