@@ -15,10 +15,12 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Frame, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[3]
@@ -31,6 +33,7 @@ CHROMIUM_FLAGS = [
     "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
 ]
 
+LOCAL_HOSTS = {"127.0.0.1", "127.0.0.2", "localhost", None}  # None: about:blank, data: and blob: URLs
 MAIN = "section.main, [data-testid='stMain']"  # a Streamlit page's main area
 
 
@@ -97,17 +100,52 @@ def cores_used(pid: int, seconds: float) -> tuple[float, float, float]:
     return (cpu_seconds(pid) - cpu) / elapsed, (nbytes2 - nbytes) * 8 / 1000 / elapsed, (packets2 - packets) / elapsed
 
 
+# In the player's frame: the clicks it received (ms since it loaded, the button's text), and its fetch of the WebRTC
+# adapter, which the START handler imports before anything else (ms since load, ms taken, HTTP status).
+WATCH_CLICKS = """() => { if (!window.__engageClicks) { window.__engageClicks = [];
+  document.addEventListener('click', e => window.__engageClicks.push([Math.round(performance.now()),
+    ((e.target.closest && e.target.closest('button')) || e.target).textContent.trim().slice(0, 20)]), true); }
+  return window.__engageClicks.length; }"""
+PLAYER_TRACE = """() => ({clicks: window.__engageClicks || null, now: Math.round(performance.now()),
+  adapter: performance.getEntriesByType('resource').filter(r => r.name.includes('adapter_core'))
+    .map(r => [Math.round(r.startTime), Math.round(r.duration), r.responseStatus])})"""
+
+
+def player_trace(page: Page, player: Frame | None) -> dict[str, object]:
+    """Whether the player's frame that was pressed is still the page's (or was replaced), the clicks it received
+    and its adapter fetch."""
+    trace: dict[str, object] = {"players": page.locator("iframe[title*='webrtc']").count()}
+    if player is None or player.is_detached():
+        trace["pressed_player_detached"] = True
+        return trace
+    try:
+        trace.update(player.evaluate(PLAYER_TRACE))
+    except PlaywrightError as exc:
+        trace["error"] = str(exc)[:200]
+    return trace
+
+
 def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[str, object]]:  # type: ignore[type-arg]
     """Join the lesson as `student` and start streaming, as a student would; returns one entry per START press.
 
     A press counts once the app's own page (outside the component) says the camera is shared: the server has seen
-    the offer. CI has seen a press that did not take (the button stayed START) and one that turned the button into
-    STOP but never reached the server. Like a student, press STOP and START again; each entry says what was seen
-    and when (seconds after the press), and for a press that did not take the page's text and its console's last
-    lines, so a test can report presses that needed a second try. After the last failed press the scenario goes
-    on: the test's own checks then fail with these entries in their message."""
+    the offer. The player's frame counts the clicks it receives: a click that Chromium delivered elsewhere (the
+    page moved under the pointer; the player never saw it) is marked `missed` and pressed again at once, like a
+    student whose tap missed. A press the player received that did not take is a defect: like a student, press
+    STOP (if shown) and START again; its entry says what was seen and when (seconds after the press), the page's
+    text, the console's last lines and the player's trace, so a test can report it. After the last failed press
+    the scenario goes on: the test's own checks then fail with these entries in their message."""
     console: list[str] = []  # the pages' console (streamlit-webrtc logs "set component value" with its offer)
     page.on("console", lambda message: console.append(f"{message.type}: {message.text[:300]}"))
+    page.on("pageerror", lambda error: console.append(f"uncaught: {str(error)[:300]}"))  # a rejected promise too
+    outside = student.setdefault("external_requests", [])  # anything the page asks of a host that is not the app's
+    local = LOCAL_HOSTS | {plan.get("host")}
+    page.on("request", lambda request: outside.append(request.url[:200])
+            if urllib.parse.urlsplit(request.url).hostname not in local else None)
+    page.on("frameattached", lambda frame: console.append(f"frame attached: {frame.url[:100]}"))
+    page.on("framedetached", lambda frame: console.append(f"frame detached: {frame.url[:100]}"))
+    page.on("requestfailed", lambda request: console.append(f"request failed: {request.url[:200]} "
+                                                            f"({request.failure})"))
     page.goto(f"{plan.get('scheme', 'http')}://{plan.get('host', '127.0.0.1')}:{plan['port']}/?code={plan['join_code']}")
     code = page.get_by_role("textbox", name="Join code")
     code.wait_for(timeout=60_000)
@@ -122,9 +160,21 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
     frame = page.frame_locator("iframe[title*='webrtc']").first
     presses: list[dict[str, object]] = []
     for attempt in range(1, attempts + 1):
-        frame.get_by_role("button", name="START").click(timeout=60_000)
+        start = frame.get_by_role("button", name="START")
+        start.wait_for(timeout=60_000)
+        player = page.locator("iframe[title*='webrtc']").first.element_handle().content_frame()
+        seen = player.evaluate(WATCH_CLICKS) if player is not None else None
+        start.click(timeout=60_000)
         began, press = time.monotonic(), dict[str, object]()
         presses.append(press)
+        try:
+            received = player.evaluate(WATCH_CLICKS) - seen if player is not None and seen is not None else None
+        except PlaywrightError:  # the pressed player's frame is gone
+            received = None
+        if received == 0:
+            press["missed"] = True
+            press["player"] = player_trace(page, player)
+            continue
         try:
             frame.get_by_role("button", name="STOP").wait_for(timeout=20_000)
             press["stop_shown_s"] = round(time.monotonic() - began, 1)
@@ -135,6 +185,7 @@ def join(page: Page, plan: dict, student: dict, attempts: int = 3) -> list[dict[
             press["gave_up_s"] = round(time.monotonic() - began, 1)
             press["page_text"] = page.inner_text(MAIN)
             press["console"] = [line for line in console if "Unrecognized feature" not in line][-30:]
+            press["player"] = player_trace(page, player)
             if attempt < attempts and frame.get_by_role("button", name="STOP").is_visible():
                 frame.get_by_role("button", name="STOP").click()
     return presses
@@ -214,6 +265,7 @@ def main(plan_path: str) -> int:
                 try:
                     presses = join(page, plan, student)
                     joined.append({"name": student["name"], "presses": presses, "prefilled": student["prefilled"],
+                                   "external_requests": student["external_requests"],
                                    "instance": next((c["value"] for c in page.context.cookies() if c["name"] == "engage_instance"), None)})
                 except Exception:
                     page.screenshot(path=str(shots / "failure.png"), full_page=True)
