@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PRIVACY_MODES: tuple[str, ...] = ("aggregate", "per-student", "attention-only")
-DETECTORS: tuple[str, ...] = ("haar", "mtcnn")
+DETECTORS: tuple[str, ...] = ("haar", "blazeface", "mtcnn")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

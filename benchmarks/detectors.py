@@ -2,6 +2,7 @@
 
 python -m benchmarks.detectors [--data ../shared/data/fer2013.csv.gz] [--faces 500] [--json]
 python -m benchmarks.detectors --follow [--faces 300] [--json]   # the streams' region checks (detect_near)
+python -m benchmarks.detectors --sizes [--json]   # the smallest webcam face each finds, false finds on non-faces
 """
 from __future__ import annotations
 
@@ -132,18 +133,59 @@ def follow_table(faces: np.ndarray, tiles: tuple[int, ...], variants: tuple[tupl
     return {"faces": len(faces), "non_faces": len(negatives), "follow": rows}, "\n".join(lines)
 
 
+SIZE_SWEEP = (40, 50, 60, 70, 80, 90, 100, 120, 160)  # face widths in a 640x480 webcam frame
+SCAN_WIDTHS = (240, 640)  # the streams' scan copy (ENGAGE_DETECT_WIDTH) and the full frame
+
+
+def webcam_frame(face_width: int) -> tuple[np.ndarray, Box]:
+    """A 640x480 frame with the astronaut's head scaled so that her face is `face_width` px wide, and its box."""
+    scale = face_width / ASTRONAUT_FACE.w
+    head = astronaut()[0:300, 100:400]  # her face at (77, 66) in this crop
+    side = min(round(300 * scale), 440)
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[20 : 20 + side, 100 : 100 + side] = cv2.resize(head, (round(300 * scale),) * 2)[:side, :side]
+    return frame, Box(100 + round(77 * scale), 20 + round(66 * scale), face_width, face_width)
+
+
+def size_table(names: list[str]) -> tuple[dict[str, object], str]:
+    """Per detector: which face widths it finds when scanning at each of SCAN_WIDTHS (hit = IoU >= 0.4), and how many
+    of 400 non-face patches it finds a face in."""
+    frames = {w: webcam_frame(w) for w in SIZE_SWEEP}
+    patches = [cv2.cvtColor(p, cv2.COLOR_GRAY2BGR) for p in non_faces()]
+    rows: dict[str, object] = {}
+    lines = [f"{'detector':<10}{'scan width':>11}  " + "".join(f"{w:>5}" for w in SIZE_SWEEP) + "   false finds"]
+    for name in names:
+        detector = make_detector(name)
+        false = sum(bool(detector.detect(p)) for p in patches)
+        found = {scan: [w for w, (frame, box) in frames.items()
+                        if any(f.box.iou(box) >= 0.4 for f in detect_scaled(detector, frame, scan))]
+                 for scan in SCAN_WIDTHS}
+        rows[name] = {"found": {str(k): v for k, v in found.items()}, "false_finds": false, "non_faces": len(patches)}
+        for scan in SCAN_WIDTHS:
+            marks = "".join(f"{'yes' if w in found[scan] else 'no':>5}" for w in SIZE_SWEEP)
+            lines.append(f"{name:<10}{scan:>11}  {marks}   {false} of {len(patches)}")
+    lines.append("(face width in px in a 640x480 frame: scikit-image's astronaut; hit = IoU >= 0.4)")
+    return rows, "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.detectors", description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--faces", type=int, default=500, help="PublicTest faces to test recall on")
     p.add_argument("--min-iou", type=float, default=0.3)
     p.add_argument("--repeats", type=int, default=20)
-    p.add_argument("--detectors", default="haar,mtcnn")
+    p.add_argument("--detectors", default="haar,blazeface,mtcnn")
     p.add_argument("--haar-sweep", type=int, metavar="TILE", help="only compare Haar variants on faces of TILE px")
     p.add_argument("--follow", action="store_true", help="only the region checks that follow known faces, by face_px")
+    p.add_argument("--sizes", action="store_true", help="only the smallest webcam face each finds, and false finds")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.sizes:
+        cv2.setNumThreads(1)
+        sizes, table = size_table(args.detectors.split(","))
+        emit({"sizes": sizes}, table, args.json)
+        return 0
     from training.data import load_fer2013
 
     faces = load_fer2013(args.data, Path("data/cache"))["PublicTest"].images[: args.faces]

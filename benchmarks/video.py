@@ -27,7 +27,7 @@ from benchmarks.galleries import GallerySpec, write_gallery
 from engine.analysis import RecordingOptions, analyse_video
 from engine.attention import FaceMesh
 from engine.classifier import load_classifier
-from engine.detectors import make_detector
+from engine.detectors import wide_frame_detector
 from engine.registry import resolve_model
 from engine.video import VideoReader
 from settings import Settings
@@ -93,7 +93,7 @@ def main() -> None:
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     settings = Settings.from_env()
-    detector = make_detector(settings.detector)
+    detector = wide_frame_detector(settings.detector)
     classifier = load_classifier(resolve_model(settings.models_dir, settings.model), settings.runtime,
                                  settings.inference_threads)
     mesh = FaceMesh(settings.facemesh_path)

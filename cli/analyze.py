@@ -26,12 +26,12 @@ from engine.annotate import draw_faces
 from engine.attention import FaceMesh
 from engine.card import ModelCardError
 from engine.classifier import EmotionClassifier, load_classifier
-from engine.detectors import make_detector
+from engine.detectors import make_detector, wide_frame_detector
 from engine.media import VIDEO_SUFFIXES, MediaError, looks_like_video, read_image
 from engine.registry import resolve_model
 from engine.types import EMOTIONS, FaceResult
 from engine.video import VideoReader
-from settings import Settings, SettingsError
+from settings import DETECTORS, Settings, SettingsError
 
 log = logging.getLogger("cli.analyze")
 
@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--annotate", type=Path, metavar="OUT", help="write the image with boxes and labels (images)")
     p.add_argument("--model", default=None, help="model folder name under the models directory (default: the default model)")
     p.add_argument("--runtime", default=None, choices=("tflite", "keras"), help="override the card's runtime")
-    p.add_argument("--detector", default=None, choices=("haar", "mtcnn"))
+    p.add_argument("--detector", default=None, choices=DETECTORS)
     p.add_argument("--rate", type=positive_rate, default=None,
                    help="video: analyses per second per face (default: 1/ENGAGE_ANALYSIS_INTERVAL)")
     p.add_argument("--small-faces", action="store_true",
@@ -87,7 +87,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def load_parts(args: argparse.Namespace, settings: Settings) -> tuple[object, EmotionClassifier | None]:
     try:
-        detector = make_detector(args.detector or settings.detector)
+        detector = make_detector(args.detector) if args.detector else wide_frame_detector(settings.detector)
         if args.no_emotion or not settings.emotion_inference:
             return detector, None
         folder = resolve_model(settings.models_dir, args.model if args.model is not None else settings.model)

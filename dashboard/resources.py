@@ -17,7 +17,7 @@ from db.writer import ObservationWriter
 from engine.attention import FaceMesh
 from engine.card import read_card
 from engine.classifier import EmotionClassifier, KerasClassifier, load_classifier
-from engine.detectors import make_detector
+from engine.detectors import make_detector, wide_frame_detector
 from engine.gradcam import GradCam
 from engine.inference import AnalysisWorker
 from engine.registry import resolve_model
@@ -168,7 +168,7 @@ def get_recording_jobs(url: str) -> RecordingJobs:
     model = load_classifier(resolve_model(s.models_dir, s.model), s.runtime, s.inference_threads) \
         if s.emotion_inference else None
     mesh = FaceMesh(s.facemesh_path) if s.attention and s.facemesh_path.exists() else None
-    analysers = Analysers(make_detector(s.detector), model, mesh)
+    analysers = Analysers(wide_frame_detector(s.detector), model, mesh)
     jobs = RecordingJobs(Recordings(get_database(url).sessions), analysers, policy(), rate=1.0 / s.analysis_interval,
                          nice=s.tuning.background_nice + 5)
     atexit.register(jobs.close)

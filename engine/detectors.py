@@ -1,7 +1,9 @@
-"""Face detection behind one small interface, with offline backends: OpenCV Haar (fast) and MTCNN (accurate)."""
+"""Face detection behind one small interface, with offline backends: OpenCV Haar, MediaPipe's BlazeFace and MTCNN."""
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -17,6 +19,7 @@ class FaceDetector(Protocol):
     """Finds faces in a BGR (or gray) uint8 image; boxes are in that image's pixel coordinates."""
 
     name: str
+    near_face_px: int  # how wide a followed face is made for `detect_near`: what the detector finds best
 
     def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None) -> list[Face]:
         """Faces in a BGR (or gray) image; `size_range` (min, max pixels wide) narrows the search when the size is known."""
@@ -27,6 +30,7 @@ class HaarDetector:
     """OpenCV's frontal-face Haar cascade (shipped with opencv-python-headless<5); ~15 ms at 320x240."""
 
     name = "haar"
+    near_face_px = 28
 
     # Chosen on recall for small faces: `python -m benchmarks.detectors --haar-sweep 64` measured 0.787 plain
     # against 0.537 with equalizeHist; minNeighbors 4 and minSize 20 keep faces ~40 px wide at detection scale.
@@ -58,6 +62,7 @@ class MtcnnDetector:
     """MTCNN from the `mtcnn` package, which ships its weights; slower, finds more turned and small faces."""
 
     name = "mtcnn"
+    near_face_px = 28
 
     def __init__(self, min_confidence: float = 0.9, min_size: int = 20) -> None:
         from mtcnn import MTCNN  # imported here: it loads TensorFlow
@@ -77,6 +82,79 @@ class MtcnnDetector:
         return faces
 
 
+BLAZEFACE_MODEL = Path(__file__).resolve().parents[1] / "models" / "blazeface" / "face_detection_short_range.tflite"
+
+
+def ssd_anchors(size: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """BlazeFace's anchor centres (x, y in [0, 1]), in the model's output order: per (stride, anchors per cell)
+    layer, row by row, cell by cell."""
+    centres: list[tuple[float, float]] = []
+    for stride, per_cell in layers:
+        grid = size // stride
+        for y in range(grid):
+            for x in range(grid):
+                centres += [((x + 0.5) / grid, (y + 0.5) / grid)] * per_cell
+    return np.array(centres, np.float32)
+
+
+class BlazeFaceDetector:
+    """MediaPipe's short-range BlazeFace (faces within about 2 m of a webcam), run with LiteRT: finds faces tipped
+    down over a desk or turned aside that the frontal Haar cascade loses, in a fraction of its time. The image is
+    letterboxed to the model's 128x128 input, so very small faces in a wide frame are out of its reach (classroom
+    recordings keep Haar). Thread-safe: one interpreter, one call at a time."""
+
+    name = "blazeface"
+    # min_score 0.7 rather than MediaPipe's 0.5: lower thresholds found faces in some of the non-face patches of
+    # `python -m benchmarks.detectors --sizes`, higher ones lost turned faces (docs/benchmarks.md has its figures)
+    near_face_px = 64  # a followed face's region, twice its width, then fills the model's input
+    SIZE, LAYERS = 128, ((8, 2), (16, 6))
+
+    def __init__(self, model_path: Path = BLAZEFACE_MODEL, min_score: float = 0.7, max_overlap: float = 0.3,
+                 threads: int = 1) -> None:
+        from engine.classifier import tflite_interpreter_class
+
+        if not model_path.exists():
+            raise RuntimeError(f"BlazeFace's model is missing: {model_path} (python scripts/fetch_facemesh.py)")
+        self._interp = tflite_interpreter_class()(model_path=str(model_path), num_threads=threads)
+        self._interp.allocate_tensors()
+        self._input = self._interp.get_input_details()[0]["index"]
+        outputs = self._interp.get_output_details()
+        self._boxes = next(d["index"] for d in outputs if d["shape"][-1] == 16)
+        self._scores = next(d["index"] for d in outputs if d["shape"][-1] == 1)
+        self._anchors = ssd_anchors(self.SIZE, self.LAYERS)
+        self.min_score, self.max_overlap = min_score, max_overlap
+        self._lock = threading.Lock()
+
+    def detect(self, image: np.ndarray, size_range: tuple[int, int] | None = None) -> list[Face]:
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        height, width = bgr.shape[:2]
+        side = max(height, width)
+        top, left = (side - height) // 2, (side - width) // 2
+        square = cv2.copyMakeBorder(bgr, top, side - height - top, left, side - width - left, cv2.BORDER_CONSTANT)
+        rgb = cv2.cvtColor(cv2.resize(square, (self.SIZE, self.SIZE), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        with self._lock:
+            self._interp.set_tensor(self._input, (rgb.astype(np.float32) / 127.5 - 1.0)[np.newaxis])
+            self._interp.invoke()
+            raw = np.array(self._interp.get_tensor(self._boxes)[0])
+            logits = np.array(self._interp.get_tensor(self._scores)[0, :, 0])
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -50.0, 50.0)))
+        keep = np.flatnonzero(scores >= self.min_score)
+        if keep.size == 0:
+            return []
+        centres = raw[keep, :2] / self.SIZE + self._anchors[keep]
+        sizes = raw[keep, 2:4] / self.SIZE
+        boxes = np.concatenate([centres - sizes / 2, sizes], axis=1) * side - np.array([left, top, 0, 0])
+        chosen = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores[keep].tolist(), self.min_score,
+                                             self.max_overlap)).reshape(-1)
+        low, high = size_range if size_range else (0, side)
+        faces = []
+        for i in chosen:
+            x, y, w, h = (int(round(v)) for v in boxes[i])
+            if w > 0 and h > 0 and low <= w <= high:
+                faces.append(Face(Box(x, y, w, h), float(scores[keep][i])))
+        return faces
+
+
 def detect_scaled(detector: FaceDetector, image: np.ndarray, max_width: int) -> list[Face]:
     """Detect on a copy at most `max_width` wide, boxes mapped back to the full image."""
     width = image.shape[1]
@@ -87,14 +165,16 @@ def detect_scaled(detector: FaceDetector, image: np.ndarray, max_width: int) -> 
     return [Face(f.box.scaled(1 / factor), f.score) for f in detector.detect(small)]
 
 
-def detect_near(detector: FaceDetector, image: np.ndarray, box: Box, margin: float = 0.5, face_px: int = 28,
+def detect_near(detector: FaceDetector, image: np.ndarray, box: Box, margin: float = 0.5, face_px: int | None = None,
                 size_slack: float = 1.3) -> list[Face]:
-    """Re-detect a tracked face in a region around its last box, scaled so the face is about `face_px` wide and
-    searched only between `face_px / size_slack` and `face_px * size_slack`.
+    """Re-detect a tracked face in a region around its last box, scaled so the face is about `face_px` wide (the
+    detector's `near_face_px` unless given) and searched only between `face_px / size_slack` and
+    `face_px * size_slack`.
 
     Far cheaper than a full-frame scan (a small region, a narrow range of sizes), so streams follow known faces
     this way between full scans.
     """
+    face_px = face_px or detector.near_face_px
     side = max(box.w, box.h)
     cx, cy = box.center
     half = side * (0.5 + margin)
@@ -123,10 +203,24 @@ def suppress_duplicates(faces: list[Face], max_iou: float = 0.5) -> list[Face]:
     return kept
 
 
+WEBCAM_ONLY = frozenset({"blazeface"})  # detectors that only see faces near a webcam (short range, 128-px input)
+
+
+def wide_frame_detector(name: str) -> FaceDetector:
+    """The detector for photos and recorded lessons, whose faces may be small in a wide frame: the configured one,
+    unless it only sees faces near a webcam, then Haar."""
+    if name in WEBCAM_ONLY:
+        log.info("photos and recordings use the haar detector: %s only sees faces near a webcam", name)
+        return HaarDetector()
+    return make_detector(name)
+
+
 def make_detector(name: str) -> FaceDetector:
     """A detector by its settings name."""
     if name == "haar":
         return HaarDetector()
+    if name == "blazeface":
+        return BlazeFaceDetector()
     if name == "mtcnn":
         return MtcnnDetector()
-    raise ValueError(f"unknown detector {name!r}; choose haar or mtcnn")
+    raise ValueError(f"unknown detector {name!r}; choose haar, blazeface or mtcnn")

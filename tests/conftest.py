@@ -58,6 +58,7 @@ class FakeDetector:
     """Returns the boxes it is given, frame after frame (or per-frame lists)."""
 
     name = "fake"
+    near_face_px = 28
 
     def __init__(self, boxes: list[Box] | list[list[Box]]) -> None:
         self.frames = boxes if boxes and isinstance(boxes[0], list) else None

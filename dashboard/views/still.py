@@ -8,7 +8,7 @@ from dashboard import charts
 from dashboard.resources import classifier, explainer, get_settings
 from engine.analysis import analyse_image
 from engine.annotate import draw_faces
-from engine.detectors import make_detector
+from engine.detectors import wide_frame_detector
 from engine.gradcam import overlay
 from engine.media import MediaError, image_from_bytes
 from engine.preprocess import crop_face, preprocess_faces, to_gray
@@ -28,7 +28,7 @@ except MediaError as exc:
     st.error(str(exc))
     st.stop()
 with st.spinner("Finding faces…"):
-    results = analyse_image(image, make_detector(settings.detector), classifier())
+    results = analyse_image(image, wide_frame_detector(settings.detector), classifier())
 if not results:
     st.warning("No face found. Try a brighter, front-facing photo.")
 st.image(cv2.cvtColor(draw_faces(image.copy(), results), cv2.COLOR_BGR2RGB), width="stretch")

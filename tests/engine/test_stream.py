@@ -255,3 +255,26 @@ def test_a_zero_detect_interval_scans_every_frame(fake_classifier: FakeClassifie
         clock.t = i / 10
         proc.process(frame())
     assert detector.calls == 20 and detector.sized_calls == 0
+
+
+def test_a_stream_with_blazeface_follows_a_real_face_across_the_frame(fake_classifier: FakeClassifier,
+                                                                      astronaut_bgr: np.ndarray) -> None:
+    """The webcam detector end to end: full scans on the small copy, then region checks around the face."""
+    import cv2
+
+    from engine.detectors import make_detector
+
+    head = cv2.resize(astronaut_bgr[0:300, 100:400], (400, 400))  # the face about 127 px wide at (103, 88)
+    clock, seen = Clock(), list[Observation]()
+    proc = StreamProcessor(make_detector("blazeface"), fake_classifier, seen.append, analysis_interval=0.5,
+                           detect_width=240, detect_interval=1.0, clock=clock,
+                           wallclock=lambda: datetime.fromtimestamp(clock.t, UTC))
+    for i in range(40):  # 4 s at 10 fps, the head drifting 5 px a frame to the right
+        clock.t = i * 0.1
+        canvas = np.full((480, 640, 3), 90, np.uint8)
+        canvas[40:440, 20 + 5 * i : 420 + 5 * i] = head
+        proc.process(canvas)
+    assert len(seen) >= 6 and {o.track_id for o in seen} == {1}  # one face, followed throughout
+    for obs in seen:  # each record's box is on the face where it was in that frame
+        shift = 5 * round(obs.timestamp.timestamp() * 10)
+        assert obs.box.iou(Box(20 + shift + 103, 40 + 88, 127, 127)) > 0.5, (shift, obs.box)

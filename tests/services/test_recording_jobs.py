@@ -49,6 +49,7 @@ class HeldDetector:
     """Finds no face, and holds every scan until released: a recording that is still being analysed."""
 
     name = "held"
+    near_face_px = 28
 
     def __init__(self) -> None:
         self.release = threading.Event()
