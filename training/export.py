@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from engine.card import read_card, write_card
 from engine.preprocess import preprocess_faces
+from training.precision import float32_copy
 
 log = logging.getLogger(__name__)
 QUANTIZATIONS = ("none", "dynamic", "int8")
@@ -41,6 +42,7 @@ def export_tflite(model: keras.Model, path: Path, quantize: bool | str = True,
         raise ValueError(f"unknown quantisation {quantize!r}; choose one of {QUANTIZATIONS}")
     if mode == "int8" and (representative is None or len(representative) == 0):
         raise ValueError("int8 quantisation needs representative faces to calibrate on")
+    model = float32_copy(model)  # TFLite has no bfloat16 kernels: a mixed-precision model converts as float32
     with tempfile.TemporaryDirectory() as tmp:
         # A SavedModel round trip converts every Keras 3 model the same way, functional or nested.
         model.export(tmp, format="tf_saved_model", verbose=False)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -59,3 +61,52 @@ def apply(requested: str) -> str:
     keras.mixed_precision.set_global_policy(policy)
     log.info("precision: %s", policy)
     return policy
+
+
+MIXED = frozenset({"mixed_bfloat16", "mixed_float16", "bfloat16", "float16"})
+
+
+def _float32_config(value: object, key: str = "") -> object:
+    """A Keras config with every layer's dtype policy made float32 (nested models included)."""
+    if key == "dtype":
+        if isinstance(value, str) and value in MIXED:
+            return "float32"
+        if isinstance(value, dict) and "Policy" in str(value.get("class_name", "")):
+            return {**value, "config": {**value.get("config", {}), "name": "float32"}}
+    if isinstance(value, dict):
+        return {k: _float32_config(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_float32_config(v) for v in value]
+    return value
+
+
+def float32_copy(model):  # type: ignore[no-untyped-def]
+    """`model` itself when every layer computes in float32, else a float32 copy with its weights (mixed precision
+    keeps the weights in float32, so they carry over exactly). Serving files are written from this: TFLite has no
+    bfloat16 kernels, and a CPU without bf16 instructions would emulate them."""
+    import keras
+
+    if all(layer.dtype_policy.name == "float32" for layer in model._flatten_layers(include_self=True)):
+        return model
+    serialized = _float32_config(keras.saving.serialize_keras_object(model))
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")  # for what the config leaves to the default (inputs, the model)
+    try:
+        copy = keras.saving.deserialize_keras_object(serialized)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+@contextmanager
+def global_policy_kept() -> Iterator[None]:
+    """Restores Keras's global dtype policy after the block: a training run in a process that goes on (a test, a
+    notebook) leaves no bfloat16 default behind for the models built after it."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

@@ -21,7 +21,7 @@ from engine.types import EMOTIONS
 from training.batches import TrainBatches
 from training.data import DatasetError, Split, load_dataset
 from training.distill import load_teacher
-from training.precision import POLICIES
+from training.precision import POLICIES, float32_copy, global_policy_kept
 from training.precision import apply as apply_precision
 
 log = logging.getLogger("training.train")
@@ -254,6 +254,11 @@ def fit_stage(model, run: RunState, cfg: TrainConfig, data, stage: str, start: i
 
 def train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     """Run (or resume) training, then write the model folder with the best PublicTest checkpoint."""
+    with global_policy_kept():  # the run's precision (bfloat16 where the hardware has it) ends with the run
+        return _train(cfg, args)
+
+
+def _train(cfg: TrainConfig, args: argparse.Namespace) -> Path:
     import keras
 
     from training.zoo import backbone_layers, build, copy_weights, set_trainable_top
@@ -319,6 +324,7 @@ def write_model_folder(model, cfg: TrainConfig, args: argparse.Namespace, run: R
                        seconds: float | None) -> Path:
     from training.export import export_tflite
 
+    model = float32_copy(model)  # served in float32, whatever the run computed in (the card records that)
     folder = Path(args.models_dir) / cfg.name
     folder.mkdir(parents=True, exist_ok=True)
     model.save(folder / "model.keras")

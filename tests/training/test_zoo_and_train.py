@@ -159,3 +159,27 @@ def test_inceptionv3_from_scratch_tracks_its_batch_statistics_faster() -> None:
     assert backbone is not None
     norms = [layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert norms and all(layer.momentum == SCRATCH_BN_MOMENTUM for layer in norms)
+
+
+def test_a_bfloat16_run_serves_a_float32_model_and_leaves_the_default_policy_alone(fer_csv: Path, tmp_path: Path) -> None:
+    """A CPU with bf16 instructions (or a GPU) trains in mixed_bfloat16; TFLite has no bf16 kernels, and a server
+    without them would emulate bf16, so the model folder is written in float32."""
+    import keras
+
+    from engine.classifier import load_classifier
+    from engine.preprocess import preprocess_faces
+
+    before = keras.mixed_precision.global_policy().name
+    assert main(["--arch", "mini_xception", "--data", str(fer_csv), "--name", "bf16", "--precision", "mixed_bfloat16",
+                 "--models-dir", str(tmp_path / "models"), "--runs-dir", str(tmp_path / "runs"), "--cache-dir",
+                 str(tmp_path / "cache"), "--batch-size", "16", "--warmup-epochs", "0", "--epochs", "1"]) == 0
+    assert keras.mixed_precision.global_policy().name == before
+    folder = tmp_path / "models" / "bf16"
+    card = read_card(folder)
+    assert card.training["precision"] == "mixed_bfloat16" and set(card.files) == {"keras", "tflite"}
+    saved = keras.models.load_model(folder / "model.keras", compile=False)
+    assert {layer.dtype_policy.name for layer in saved._flatten_layers(include_self=True)} == {"float32"}
+    faces = list(np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8))
+    batch = preprocess_faces(faces, card.input_size, card.preprocessing)
+    np.testing.assert_allclose(load_classifier(folder, "tflite").predict_array(batch),
+                               load_classifier(folder, "keras").predict_array(batch), atol=1e-4)
