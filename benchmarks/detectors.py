@@ -3,6 +3,7 @@
 python -m benchmarks.detectors [--data ../shared/data/fer2013.csv.gz] [--faces 500] [--json]
 python -m benchmarks.detectors --follow [--faces 300] [--json]   # the streams' region checks (detect_near)
 python -m benchmarks.detectors --sizes [--json]   # the smallest webcam face each finds, false finds on non-faces
+python -m benchmarks.detectors --classify [--faces 1000] [--json]   # the default model's accuracy on each one's crops
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from benchmarks.common import DEFAULT_DATA, astronaut, emit, frame_of, time_ms
 from engine.detectors import HaarDetector, detect_near, detect_scaled, make_detector
 from engine.preprocess import to_gray
-from engine.types import Box, Face
+from engine.types import EMOTIONS, Box, Face
 
 ASTRONAUT_FACE = Box(177, 66, 95, 95)
 TILE = 144  # a 48x48 FER face shown at 3x, about the size of a face in a 640x480 webcam frame
@@ -168,6 +169,38 @@ def size_table(names: list[str]) -> tuple[dict[str, object], str]:
     return rows, "\n".join(lines)
 
 
+def classify_table(names: list[str], faces: np.ndarray, labels: np.ndarray, min_iou: float) -> tuple[dict[str, object], str]:
+    """Per detector: the default emotion model's accuracy on the crops the engine cuts around what it found (each
+    FER2013 face in a 320x240 frame as in `recall`; a face not found counts as wrong), and on the found ones alone;
+    'given box' classifies the crop around the face's true place, the detector's ceiling."""
+    from engine.classifier import load_classifier
+    from engine.preprocess import crop_face
+    from engine.registry import resolve_model
+    from settings import Settings
+
+    settings = Settings.from_env()
+    model = load_classifier(resolve_model(settings.models_dir, settings.model), settings.runtime)
+    scenes = [fer_scene(face) for face in faces]
+    boxes: dict[str, list[Box | None]] = {"given box": [box for _frame, box in scenes]}
+    for name in names:
+        detector = make_detector(name)
+        boxes[name] = []
+        for frame, box in tqdm(scenes, desc=name, unit="face", file=sys.stderr):
+            found = [f.box for f in detect_scaled(detector, frame, 240) if f.box.iou(box) >= min_iou]
+            boxes[name].append(max(found, key=lambda b: b.iou(box)) if found else None)
+    rows: dict[str, object] = {}
+    lines = [f"{'crops from':<12}{'found':>8}{'accuracy':>10}{'on found':>10}"]
+    for name, found_boxes in boxes.items():
+        hit = [i for i, b in enumerate(found_boxes) if b is not None]
+        crops = [crop_face(to_gray(scenes[i][0]), found_boxes[i]) for i in hit]  # type: ignore[arg-type]
+        right = sum(p.label == EMOTIONS[labels[i]] for p, i in zip(model.predict(crops), hit))
+        rows[name] = {"found": len(hit), "accuracy": round(right / len(faces), 4),
+                      "accuracy_on_found": round(right / max(len(hit), 1), 4)}
+        lines.append(f"{name:<12}{len(hit):>8}{right / len(faces):>10.3f}{right / max(len(hit), 1):>10.3f}")
+    lines.append(f"({len(faces)} FER2013 PublicTest faces at {TILE} px in a 320x240 frame, model {model.card.name})")
+    return rows, "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.detectors", description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -178,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--haar-sweep", type=int, metavar="TILE", help="only compare Haar variants on faces of TILE px")
     p.add_argument("--follow", action="store_true", help="only the region checks that follow known faces, by face_px")
     p.add_argument("--sizes", action="store_true", help="only the smallest webcam face each finds, and false finds")
+    p.add_argument("--classify", action="store_true", help="only the default model's accuracy on each one's crops")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -188,7 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from training.data import load_fer2013
 
-    faces = load_fer2013(args.data, Path("data/cache"))["PublicTest"].images[: args.faces]
+    public = load_fer2013(args.data, Path("data/cache"))["PublicTest"]
+    faces = public.images[: args.faces]
+    if args.classify:
+        accuracy, table = classify_table(args.detectors.split(","), faces, public.labels[: args.faces], args.min_iou)
+        emit({"classify": accuracy}, table, args.json)
+        return 0
     if args.haar_sweep:
         print(haar_sweep(faces, args.min_iou, args.haar_sweep))
         return 0
