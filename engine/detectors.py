@@ -99,13 +99,13 @@ def ssd_anchors(size: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
 
 class BlazeFaceDetector:
     """MediaPipe's short-range BlazeFace (faces within about 2 m of a webcam), run with LiteRT: finds faces tipped
-    down over a desk or turned aside that the frontal Haar cascade loses, in a fraction of its time. The image is
-    letterboxed to the model's 128x128 input, so very small faces in a wide frame are out of its reach (classroom
+    down over a desk or turned aside that the frontal Haar cascade loses; ~1.5 ms a call whatever the image, since
+    it is letterboxed to the model's 128x128 input, so small faces in a wide frame are out of its reach (photos and
     recordings keep Haar). Thread-safe: one interpreter, one call at a time."""
 
     name = "blazeface"
     # min_score 0.7 rather than MediaPipe's 0.5: lower thresholds found faces in some of the non-face patches of
-    # `python -m benchmarks.detectors --sizes`, higher ones lost turned faces (docs/benchmarks.md has its figures)
+    # `python -m benchmarks.detectors --sizes`, higher ones lost faces (docs/benchmarks.md has its figures)
     near_face_px = 64  # a followed face's region, twice its width, then fills the model's input
     SIZE, LAYERS = 128, ((8, 2), (16, 6))
 
