@@ -105,7 +105,7 @@ class BlazeFaceDetector:
 
     name = "blazeface"
     # min_score 0.7 rather than MediaPipe's 0.5: lower thresholds found faces in some of the non-face patches of
-    # `python -m benchmarks.detectors --sizes`, higher ones lost faces (docs/benchmarks.md has its figures)
+    # `python -m benchmarks.detectors --sizes` (0.7 finds none of them), higher ones lost faces
     near_face_px = 64  # a followed face's region, twice its width, then fills the model's input
     SIZE, LAYERS = 128, ((8, 2), (16, 6))
 
