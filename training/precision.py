@@ -89,12 +89,9 @@ def float32_copy(model):  # type: ignore[no-untyped-def]
     if all(layer.dtype_policy.name == "float32" for layer in model._flatten_layers(include_self=True)):
         return model
     serialized = _float32_config(keras.saving.serialize_keras_object(model))
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")  # for what the config leaves to the default (inputs, the model)
-    try:
+    with global_policy_kept():
+        keras.mixed_precision.set_global_policy("float32")  # for what the config leaves to the default (inputs)
         copy = keras.saving.deserialize_keras_object(serialized)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
     copy.set_weights(model.get_weights())
     return copy
 
