@@ -1,5 +1,5 @@
-"""Teacher and admin accounts: argon2 password hashes, throttled logins, password changes, disabling (the
-command line is cli/accounts.py)."""
+"""Teacher and admin accounts: argon2 password hashes, throttled logins, password changes and resets, disabling
+(the command line is cli/accounts.py)."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.schema import User
-from db.throttle import claim, reset
+from db.throttle import claim, reset, reset_everywhere
 
 ROLES: tuple[str, ...] = ("teacher", "admin")
 MIN_PASSWORD_LENGTH = 10
@@ -100,6 +100,22 @@ def change_password(session: Session, username: str, current: str, new: str, cli
     user = session.scalar(select(User).where(User.username == username))
     assert user is not None  # authenticate found it
     user.password_hash = _hasher.hash(new)
+
+
+def set_password(session: Session, username: str, new: str, by: str | None = None) -> None:
+    """An administrator sets a new password for someone who has forgotten theirs (`by`: the admin, None from the
+    command line); their own goes through change_password, which asks for the current one. The caller ends the
+    account's sessions (db.staff_sessions.revoke_all); the failed sign-ins counted against the name are forgiven."""
+    username = username.strip().lower()
+    if by is not None and username == by:
+        raise AccountError("change your own password on the Your account page")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no account {username!r}")
+    user.password_hash = _hasher.hash(new)
+    reset_everywhere(session, f"login:{username}")
 
 
 def set_disabled(session: Session, username: str, disabled: bool, by: str) -> None:

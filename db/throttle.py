@@ -68,6 +68,11 @@ def reset(session: Session, *keys: str) -> None:
     session.execute(delete(Attempt).where(Attempt.key.in_(keys)))
 
 
+def reset_everywhere(session: Session, key: str) -> None:
+    """Forget the attempts on `key` and on its per-client keys (`key|client`), in the caller's transaction."""
+    session.execute(delete(Attempt).where(or_(Attempt.key == key, Attempt.key.startswith(f"{key}|", autoescape=True))))
+
+
 def purge_idle(session: Session, now: datetime, idle: timedelta = timedelta(days=1)) -> int:
     """Delete keys (they hold usernames and client addresses) unused for `idle`; returns how many."""
     result = session.execute(delete(Attempt).where(or_(Attempt.blocked_until.is_(None), Attempt.blocked_until < now - idle)))

@@ -7,7 +7,7 @@ from datetime import tzinfo
 import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.accounts import Account, create_user, list_accounts, set_disabled
+from db.accounts import Account, create_user, list_accounts, set_disabled, set_password
 from db.class_figures import ClassFigures, class_figures
 from db.lessons import delete_lesson_data, list_lessons
 from db.queries import SessionSummary, session_summary
@@ -51,6 +51,13 @@ class Administration:
         with self.sessions.begin() as s:
             set_disabled(s, username, disabled, by=by)
             return revoke_all(s, username) if disabled else 0
+
+    def set_password(self, username: str, password: str, *, by: str) -> int:
+        """Give another account a new password (they forgot theirs), signing it out everywhere. Returns the browsers
+        signed out; raises AccountError (no such account, a short password, or `by`'s own)."""
+        with self.sessions.begin() as s:
+            set_password(s, username, password, by=by)
+            return revoke_all(s, username.strip().lower())
 
     def lessons(self) -> list[tuple[LessonSession, SessionSummary]]:
         with self.sessions() as s:

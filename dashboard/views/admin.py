@@ -1,4 +1,5 @@
-"""Admin view: what every app process wrote, accounts, every lesson, exports (CSV and HTML report) and deletion."""
+"""Admin view: what every app process wrote, accounts (create, disable, set a forgotten password), every lesson,
+exports (CSV and HTML report) and deletion."""
 from __future__ import annotations
 
 import pandas as pd
@@ -9,7 +10,7 @@ from dashboard.report import file_stem, html_report
 from dashboard.resources import administration, get_settings
 from dashboard.text import md_escape
 from dashboard.times import stamp, zone_name
-from db.accounts import AccountError
+from db.accounts import MIN_PASSWORD_LENGTH, AccountError
 from db.reports import to_csv_bytes
 
 st.title("Administration")
@@ -67,6 +68,23 @@ with st.expander("Accounts"):
                 st.rerun()
             except AccountError as exc:
                 st.error(str(exc))
+        with st.form("set-password", clear_on_submit=True):
+            st.caption(f"Forgotten password? Give **{md_escape(target.username)}** a new one and tell them in person; "
+                       "they can change it on *Your account* once signed in.")
+            first = st.text_input(f"New password ({MIN_PASSWORD_LENGTH}+ characters)", type="password",
+                                  key="new-password")
+            again = st.text_input("New password again", type="password", key="new-password-again")
+            if st.form_submit_button("Set this password (signs the account out everywhere)"):
+                if first != again:
+                    st.error("The two passwords differ.")
+                else:
+                    try:
+                        ended = service.set_password(target.username, first, by=account.username)
+                        st.session_state["flash"] = (f"New password set for {md_escape(target.username)}; "
+                                                     f"{ended} signed-in browser(s) signed out.")
+                        st.rerun()
+                    except AccountError as exc:
+                        st.error(str(exc))
 
 listed = service.lessons()
 lessons = [lesson for lesson, _summary in listed]

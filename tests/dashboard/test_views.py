@@ -285,6 +285,24 @@ def test_an_admin_disables_an_account(app_env: Env) -> None:
             authenticate(s, "teacher", "a long test password")
 
 
+def test_an_admin_sets_a_forgotten_password(app_env: Env) -> None:
+    teacher_token = token_for(TEACHER)
+    at = run("admin.py", ADMIN)
+    at.selectbox(key="account-to-change").set_value("teacher").run()
+    at.text_input(key="new-password").set_value("given in person 42")
+    at.text_input(key="new-password-again").set_value("given in person 24")
+    at.button(key="FormSubmitter:set-password-Set this password (signs the account out everywhere)").click().run()
+    assert "The two passwords differ." in at.error[0].value
+    at.text_input(key="new-password").set_value("given in person 42")
+    at.text_input(key="new-password-again").set_value("given in person 42")
+    at.button(key="FormSubmitter:set-password-Set this password (signs the account out everywhere)").click().run()
+    assert "New password set for teacher; 1 signed-in browser(s) signed out." in at.success[0].value
+    _engine, sessions = open_database(app_env.url)
+    with sessions.begin() as s:
+        assert resolve(s, teacher_token) is None
+        assert authenticate(s, "teacher", "given in person 42") == TEACHER
+
+
 def test_the_admin_page_refuses_teachers(app_env: Env) -> None:
     at = run("admin.py", TEACHER)
     assert "for admin accounts" in at.error[0].value and not at.get("download_button")

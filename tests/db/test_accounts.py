@@ -127,3 +127,48 @@ def test_password_change_and_disabling_are_checked(db) -> None:  # type: ignore[
         authenticate(s, "ada", "a new long password")
     with sessions() as s:
         assert {a.username: a.disabled for a in list_accounts(s)} == {"ada": True, "root": False}
+
+
+def test_an_admin_sets_a_forgotten_password_and_the_failed_sign_ins_are_forgiven(db) -> None:  # type: ignore[no-untyped-def]
+    from db.accounts import set_password
+
+    _, sessions = db
+    with sessions.begin() as s:
+        create_user(s, "root", "a long test password", "admin")
+        create_user(s, "ada", "a long test password", "teacher")
+    for _ in range(6):  # Ada guesses at her forgotten password from her laptop until she must wait
+        with sessions() as s, pytest.raises(AccountError, match="wrong"):
+            authenticate(s, "ada", "was it this one", now=T0, client="10.0.0.7")
+    for username, new, by, message in (("root", "a new long password", "root", "Your account"),
+                                       ("ada", "short", "root", "at least 10"),
+                                       ("nobody", "a new long password", "root", "no account")):
+        with pytest.raises(AccountError, match=message), sessions.begin() as s:
+            set_password(s, username, new, by=by)
+    with sessions.begin() as s:
+        set_password(s, " Ada ", "given in person 42", by="root")
+    with sessions.begin() as s:  # at once, from the laptop that was made to wait
+        assert authenticate(s, "ada", "given in person 42", now=T0, client="10.0.0.7").username == "ada"
+    with sessions() as s, pytest.raises(AccountError, match="wrong"):
+        authenticate(s, "ada", "a long test password")
+
+
+def test_the_set_password_command_signs_the_account_out(tmp_path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from db.session import open_database
+    from db.staff_sessions import open_session, resolve
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    monkeypatch.setenv("PW", "a long admin password")
+    assert main(["--db", url, "create-user", "--username", "root", "--role", "admin", "--password-env", "PW"]) == 0
+    _engine, sessions = open_database(url)
+    with sessions.begin() as s:
+        token = open_session(s, "root")
+    monkeypatch.setenv("PW", "the admin forgot it")
+    assert main(["--db", url, "set-password", "--username", "ROOT", "--password-env", "PW"]) == 0
+    assert "new password set for root; 1 signed-in browser(s) signed out" in capsys.readouterr().out
+    with sessions.begin() as s:
+        assert resolve(s, token) is None and authenticate(s, "root", "the admin forgot it").is_admin
+    monkeypatch.setenv("PW", "short")
+    assert main(["--db", url, "set-password", "--username", "root", "--password-env", "PW"]) == 2
+    assert main(["--db", url, "set-password", "--username", "nobody", "--password-env", "PW"]) == 2
+    assert "error: " in capsys.readouterr().err

@@ -147,6 +147,15 @@ def test_disabling_an_account_signs_it_out_everywhere(sessions) -> None:  # type
     assert [a.disabled for a in admin.accounts() if a.username == "bob"] == [False]
 
 
+def test_a_new_password_from_an_admin_signs_the_account_out_everywhere(sessions) -> None:  # type: ignore[no-untyped-def]
+    staff, admin = Staff(sessions), Administration(sessions, AGGREGATE)
+    admin.create_account("bob", "a long passphrase", "teacher")
+    tokens = [staff.sign_in("bob", "a long passphrase", client="2.2.2.2") for _ in range(2)]
+    assert admin.set_password("bob", "given in person 42", by="root") == 2
+    assert all(staff.signed_in(t) is None for t in tokens)
+    assert staff.signed_in(staff.sign_in("bob", "given in person 42", client="2.2.2.2")) == Account("bob", "teacher")
+
+
 def test_a_recording_becomes_an_ended_lesson_and_never_writes_into_an_ended_one(sessions) -> None:  # type: ignore[no-untyped-def]
     from services.recordings import Recordings
 
