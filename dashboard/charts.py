@@ -13,10 +13,19 @@ from dashboard.text import plotly_escape
 from db.moments import Moment
 from engine.types import ATTENTION_STATES, EMOTIONS, Prediction
 
-# One colour per emotion, used by every chart so a colour always means the same feeling.
+# One colour per emotion, used by every chart so a colour always means the same feeling. The colours are Okabe and
+# Ito's, chosen to stay apart for readers with red-green or blue-yellow colour blindness (tests/dashboard/test_charts.py
+# checks every palette here under simulated protanopia, deuteranopia and tritanopia).
 EMOTION_COLOURS: dict[str, str] = {
-    "Angry": "#d62728", "Disgust": "#2ca02c", "Fear": "#9467bd", "Happy": "#f2c12e", "Sad": "#1f77b4",
-    "Surprise": "#17becf", "Neutral": "#b0b0b0",
+    "Angry": "#D55E00", "Disgust": "#009E73", "Fear": "#CC79A7", "Happy": "#DDAA33", "Sad": "#0072B2",
+    "Surprise": "#56B4E9", "Neutral": "#BBBBBB",
+}
+ATTENTION_COLOURS: dict[str, str] = {
+    "attentive": "#009E73", "looking_down": "#0072B2", "looking_away": "#E69F00", "eyes_closed": "#444444",
+}
+# the course trend's three lines: attention, and mood as its positive and negative shares
+TREND_COLOURS: dict[str, str] = {
+    "attentive": ATTENTION_COLOURS["attentive"], "positive": EMOTION_COLOURS["Happy"], "negative": EMOTION_COLOURS["Angry"],
 }
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "legend": {"orientation": "h", "yanchor": "top", "y": -0.34}}
 
@@ -34,7 +43,8 @@ def finish(fig: go.Figure, time_title: str | None = None, tick_minutes: int | No
     return fig
 
 
-MOMENT_COLOURS = {"attention": "#ff7f0e", "positive": "#1f77b4", "negative": "#d62728"}
+MOMENT_COLOURS = {"attention": ATTENTION_COLOURS["looking_away"], "positive": ATTENTION_COLOURS["attentive"],
+                  "negative": EMOTION_COLOURS["Angry"]}
 
 
 def mark_moments(fig: go.Figure, moments: Sequence[Moment], zone: tzinfo) -> go.Figure:
@@ -111,7 +121,7 @@ def attention_line(attention: pd.DataFrame, title: str = "Attention", time_title
     long = attention.rename(columns=ATTENTION_LABELS).melt(
         id_vars="window", value_vars=list(ATTENTION_LABELS.values()), var_name="signal", value_name="share")
     fig = px.line(long, x="window", y="share", color="signal", title=title,
-                  color_discrete_map=dict(zip(ATTENTION_LABELS.values(), ("#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f"))))
+                  color_discrete_map={ATTENTION_LABELS[state]: ATTENTION_COLOURS[state] for state in ATTENTION_STATES})
     fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, height=300, **LAYOUT)
     fig.update_layout(legend_title_text="")
     return finish(fig, time_title, tick_minutes)
@@ -157,8 +167,7 @@ def course_trend(trend: pd.DataFrame, time_title: str = "Lesson") -> go.Figure:
     long["title"] = long["title"].map(plotly_escape)
     fig = px.line(long, x="started_at", y="share", color="figure", markers=True, hover_data={"title": True},
                   title="Attention and mood per lesson",
-                  color_discrete_map={"attentive": "#2ca02c", "positive": EMOTION_COLOURS["Happy"],
-                                      "negative": EMOTION_COLOURS["Angry"]})
+                  color_discrete_map=TREND_COLOURS)
     fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1], "title": None}, height=340, **LAYOUT)
     return finish(fig, time_title)
 
