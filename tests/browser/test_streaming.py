@@ -107,12 +107,14 @@ def test_one_student_streams_and_the_teacher_sees_it(tmp_path: Path, astronaut_b
     assert "DEBUG streamlit_webrtc.webrtc: ICE connection state is" in app_log  # the worker's lifecycle, for diagnosis
 
 
-def test_two_students_at_once_are_attributed_to_the_right_participant(tmp_path: Path,
-                                                                       astronaut_bgr: np.ndarray) -> None:
-    url, result = two_students(tmp_path, astronaut_bgr, "Two students", {"ENGAGE_INSTANCES": "1"})  # one process
+def test_two_students_at_once_on_the_inceptionv3_option_are_attributed_to_the_right_participant(
+        tmp_path: Path, astronaut_bgr: np.ndarray) -> None:
+    url, result = two_students(tmp_path, astronaut_bgr, "Two students",
+                               {"ENGAGE_INSTANCES": "1", "ENGAGE_MODEL": "inceptionv3"})  # one process
     rows = rows_by_student(url)
     counts = {name: len(rs) for name, rs in rows.items()}
     assert counts["Left"] >= 4 and counts["Right"] >= 4, f"observations: {counts}\n{diagnosis(result, tmp_path)}"
+    assert {r.model_name for rs in rows.values() for r in rs} == {"inceptionv3"}
     assert_one_press(result)
     centre = {name: np.mean([r.box_x + r.box_w / 2 for r in rs]) for name, rs in rows.items()}
     # In the 640x480 clips the left face's centre is near x=175 (27 % of the width) and the right one's near x=465
