@@ -10,9 +10,9 @@ the kernel's scale). Dynamic-range weights are int8 with a scale per channel; th
 network matches the TFLite one to within that rounding. The converter also folds the input's rescaling into the
 first convolution; that is undone too.
 
-    python -m training.unfold models/inceptionv3 --data <your copy of fer2013.csv.gz> --out inceptionv3_75.keras
+    python -m training.unfold models/inceptionv3 --data <your copy of fer2013.csv.gz> --out inceptionv3.keras
 
-`python -m training.train --arch inceptionv3 --init inceptionv3_75.keras ...` then continues from it.
+`python -m training.train --arch inceptionv3 --init inceptionv3.keras ...` then continues from it.
 """
 from __future__ import annotations
 
